@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# One way to build, one way to test:
+#   make module [KVER=...] [WC_NAME=...]   the kernel module, dm-$(WC_NAME).ko
+#   make check                             everything CI runs
+#   make demo                              a guest with a writecache, in words
+# The rest are the steps of those.
+
+SHELL := /bin/bash
+TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+BUILD := $(TOP)/build
+WC_NAME ?= writecache
+CXX ?= g++
+
+# The kernel to build against: the running one if its headers are there,
+# else the newest installed headers.
+KVER ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then uname -r; \
+	else ls -1d /lib/modules/*/build /usr/src/linux-headers-*-amd64 2>/dev/null | \
+	sed -E 's,^/lib/modules/([^/]*)/build$$,\1,; s,^/usr/src/linux-headers-,,' | \
+	sort -V | tail -n1; fi)
+KDIR = $(if $(wildcard /lib/modules/$(KVER)/build),/lib/modules/$(KVER)/build,/usr/src/linux-headers-$(KVER))
+
+# The two kernels the project supports: Debian's 6.1 and its newest 6.12.
+KVER_61 = $(shell ls -1d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sed 's,.*/linux-headers-,,' | sort -V | tail -n1)
+KVER_612 = $(shell ls -1d /usr/src/linux-headers-6.12.*+deb12-amd64 2>/dev/null | sed 's,.*/linux-headers-,,' | sort -V | tail -n1)
+
+.PHONY: all module deps modules-both userspace unit guest-test check demo clean
+
+all: module
+
+deps:
+	$(TOP)/scripts/install-deps.sh
+
+# Kbuild writes its objects next to the sources; each kernel gets its own
+# copy of the tree so that the two builds never share an object.
+module:
+	@test -n "$(KVER)" || { echo "no kernel headers found: run 'make deps'" >&2; exit 1; }
+	@test -d "$(KDIR)" || { echo "no headers for $(KVER) at $(KDIR)" >&2; exit 1; }
+	$(TOP)/scripts/build-module.sh "$(KDIR)" "$(BUILD)/kbuild/$(KVER)-$(WC_NAME)" "$(WC_NAME)"
+	cp "$(BUILD)/kbuild/$(KVER)-$(WC_NAME)/dm-$(WC_NAME).ko" "$(TOP)/dm-$(WC_NAME).ko"
+
+modules-both:
+	$(MAKE) module KVER=$(KVER_61)
+	cp dm-$(WC_NAME).ko $(BUILD)/dm-$(WC_NAME)-$(KVER_61).ko
+	$(MAKE) module KVER=$(KVER_612)
+	cp dm-$(WC_NAME).ko $(BUILD)/dm-$(WC_NAME)-$(KVER_612).ko
+
+userspace:
+	cmake -S $(TOP)/userspace-model -B $(BUILD)/userspace -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD)/userspace -j2
+	cmake -S $(TOP)/userspace-model -B $(BUILD)/userspace-asan -DCMAKE_BUILD_TYPE=Debug -DWC_SANITIZE=ON >/dev/null
+	cmake --build $(BUILD)/userspace-asan -j2
+
+unit: userspace
+	cd $(BUILD)/userspace && ctest --output-on-failure
+	cd $(BUILD)/userspace-asan && ctest --output-on-failure
+
+guest-test: modules-both
+	$(TOP)/tests/run-guest-tests.sh $(KVER_61) $(BUILD)/dm-$(WC_NAME)-$(KVER_61).ko
+	$(TOP)/tests/run-guest-tests.sh $(KVER_612) $(BUILD)/dm-$(WC_NAME)-$(KVER_612).ko
+
+check: deps
+	$(MAKE) unit
+	$(MAKE) guest-test
+
+demo: deps
+	$(MAKE) modules-both
+	$(TOP)/tests/demo.sh $(KVER_61) $(BUILD)/dm-$(WC_NAME)-$(KVER_61).ko
+
+clean:
+	rm -rf $(BUILD) dm-*.ko

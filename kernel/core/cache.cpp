@@ -1,0 +1,703 @@
+// SPDX-License-Identifier: GPL-2.0
+// The cache: containers, bio mapping, writeback planning, status.
+#include "cache.h"
+#include "memory.h"
+#include "../include/wc_env.h"
+
+namespace wc {
+
+Cache::~Cache()
+{
+	env_free_array(entries_);
+	env_free_array(ages_);
+	env_free_array(dirty_);
+}
+
+// --- geometry and superblock --------------------------------------------
+
+namespace {
+
+// The in-tree layout rule: as many blocks as fit together with their
+// entries, the data starting at the first block boundary after them.
+int calculate_layout(u64 bytes, u32 block_size, u64 *n_blocks, u64 *meta_bytes)
+{
+	u64 n = bytes / (block_size + sizeof(disk::Entry));
+	u64 offset;
+
+	for (;;) {
+		if (!n)
+			return -WC_ENOSPC;
+		if (n >= (~0ULL - sizeof(disk::Superblock)) / sizeof(disk::Entry))
+			return -WC_EFBIG;
+		offset = disk::entry_offset(n);
+		offset = (offset + block_size - 1) & ~u64(block_size - 1);
+		if (offset + n * block_size <= bytes)
+			break;
+		n--;
+	}
+	if (n >= 1ULL << 47)
+		return -WC_EFBIG;
+	*n_blocks = n;
+	*meta_bytes = offset;
+	return 0;
+}
+
+} // namespace
+
+int Cache::ssd_geometry(const char **error)
+{
+	u64 n, meta;
+	int r;
+
+	area_bytes_ -= cfg.start_sector << kSectorShift;
+	r = calculate_layout(area_bytes_, cfg.block_size, &n, &meta);
+	if (r) {
+		*error = "Invalid device size";
+		return r;
+	}
+	n_blocks_ = n;
+	metadata_bytes_ = meta;
+	return 0;
+}
+
+void Cache::set_pmem(void *base, u64 bytes)
+{
+	pmem_ = static_cast<u8 *>(base);
+	area_bytes_ = bytes;
+}
+
+int Cache::check_superblock(const void *first_block, int *need_format,
+			    const char **error)
+{
+	disk::Superblock s;
+	u64 n, offset, data;
+
+	*need_format = 0;
+	if (first_block)
+		mem_copy(&s, first_block, sizeof(s));
+	else
+		s = sb_;
+	if (!s.magic && !s.version) {
+		*need_format = 1;
+		return 0;
+	}
+	if (s.magic != disk::kMagic) {
+		*error = "Invalid magic in the superblock";
+		return -WC_EINVAL;
+	}
+	if (s.version != disk::kVersion) {
+		*error = "Invalid version in the superblock";
+		return -WC_EINVAL;
+	}
+	if (s.block_size != cfg.block_size) {
+		*error = "Block size does not match superblock";
+		return -WC_EINVAL;
+	}
+	n = s.n_blocks;
+	offset = n * sizeof(disk::Entry);
+	if (offset / sizeof(disk::Entry) != n)
+		goto overflow;
+	offset += sizeof(disk::Superblock);
+	if (offset < sizeof(disk::Superblock))
+		goto overflow;
+	offset = (offset + cfg.block_size - 1) & ~u64(cfg.block_size - 1);
+	data = n * cfg.block_size;
+	if (!offset || data / cfg.block_size != n || offset + data < offset)
+		goto overflow;
+	if (offset + data > area_bytes_) {
+		*error = "Memory area is too small";
+		return -WC_EINVAL;
+	}
+	if (n > kMaxBlocks) {
+		*error = "Cache has more blocks than this target supports (4294967294)";
+		return -WC_EFBIG;
+	}
+
+	sb_ = s;
+	n_blocks_ = n;
+	metadata_bytes_ = offset;
+
+	freelist_high_ = (n * u64(100 - cfg.high_wm) + 50) / 100;
+	freelist_low_ = (n * u64(100 - cfg.low_wm) + 50) / 100;
+	if (cfg.cleaner) {
+		flush_on_suspend_ = true;
+		cleaner_ = true;
+		freelist_high_ = freelist_low_ = n_blocks_;
+	}
+
+	entries_ = env_alloc_array<Entry>(n_blocks_ ? n_blocks_ : 1);
+	dirty_ = env_alloc_array<u64>((chunk_count() + 63) / 64 + 1);
+	if (cfg.max_age_set)
+		ages_ = env_alloc_array<u32>(n_blocks_ ? n_blocks_ : 1);
+	if (!entries_ || !dirty_ || (cfg.max_age_set && !ages_)) {
+		*error = "Cannot allocate memory";
+		return -WC_ENOMEM;
+	}
+	reset_containers();
+	return 0;
+
+overflow:
+	*error = "Overflow in size calculation";
+	return -WC_EINVAL;
+}
+
+// --- containers -----------------------------------------------------------
+
+void Cache::reset_containers()
+{
+	index_.init(entries_);
+	free_tree_.init(entries_);
+	lru_.init(entries_);
+	current_free_ = kNil;
+	freelist_size_ = 0;
+	writeback_size_ = 0;
+	uncommitted_blocks_ = 0;
+	wb_queue_head_ = wb_queue_tail_ = kNil;
+	wb_queued_blocks_ = 0;
+	retire_head_ = kNil;
+}
+
+u32 Cache::find_exact(u64 sector) const
+{
+	u32 e = index_.last_where([&](u32 n) { return entries_[n].sector() <= sector; });
+
+	return (e != kNil && entries_[e].sector() == sector) ? e : kNil;
+}
+
+u32 Cache::find_following(u64 sector) const
+{
+	u32 e = find_exact(sector);
+
+	if (e != kNil)
+		return e;
+	return index_.lower_bound([&](u32 n) { return entries_[n].sector() <= sector; });
+}
+
+u32 Cache::find_lowest_at_or_after(u64 sector) const
+{
+	return index_.lower_bound([&](u32 n) { return entries_[n].sector() < sector; });
+}
+
+void Cache::insert_entry(u32 i, u64 now_ms)
+{
+	entries_[i].set_free(false);
+	index_.insert(i);
+	lru_.push_front(i);
+	if (ages_)
+		ages_[i] = u32(now_ms);
+}
+
+void Cache::add_to_freelist(u32 i)
+{
+	entries_[i].set_free(true);
+	if (free_tree_.empty())
+		current_free_ = i;
+	free_tree_.insert(i);
+	freelist_size_++;
+}
+
+u32 Cache::pop_from_freelist(u64 expected_cache_sector)
+{
+	u32 e = current_free_, next;
+
+	if (e == kNil)
+		return kNil;
+	if (expected_cache_sector != ~0ULL && cache_sector(e) != expected_cache_sector)
+		return kNil;
+	next = free_tree_.next(e);
+	free_tree_.erase(e);
+	if (next == kNil)
+		next = free_tree_.first();
+	current_free_ = next;
+	freelist_size_--;
+	verify_watermark();
+	return e;
+}
+
+void Cache::free_entry(u32 i, bool in_lru)
+{
+	index_.erase(i);
+	if (in_lru)
+		lru_.remove(i);
+	add_to_freelist(i);
+	entries_[i].seq = disk::kFreeSeq;
+	mark_dirty(i);
+	events_ |= WC_EV_WAKE_FREELIST;
+}
+
+void Cache::mark_dirty(u32 i)
+{
+	u64 chunk = disk::entry_offset(i) / kMetaChunkBytes;
+
+	dirty_[chunk / 64] |= 1ULL << (chunk % 64);
+}
+
+void Cache::verify_watermark()
+{
+	if (freelist_size_ + writeback_size_ <= freelist_high_)
+		events_ |= WC_EV_KICK_WRITEBACK;
+}
+
+void Cache::set_error(int error, const char *what)
+{
+	if (!error_) {
+		error_ = error;
+		text::Message<160> m;
+
+		m().str(what);
+		wc_env_log(WC_LOG_ERR, m.c_str());
+	}
+	events_ |= WC_EV_WAKE_FREELIST;
+}
+
+// --- mapping --------------------------------------------------------------
+
+void Cache::map(const wc_bio &bio, u64 now_ms, wc_map_result &res)
+{
+	res.action = WC_MAP_ERROR;
+	res.flags = 0;
+	res.accept_sectors = bio.nr_sectors;
+	res.sector = bio.sector;
+	res.pmem = nullptr;
+
+	if (bio.flags & WC_BIO_PREFLUSH) {
+		map_flush(bio, res);
+		return;
+	}
+	if ((u32(bio.sector) | bio.nr_sectors) & (block_sectors() - 1)) {
+		text::Message<128> m;
+
+		m().str("I/O is not aligned, sector ").dec(bio.sector);
+		m().str(", size ").dec(u64(bio.nr_sectors) << kSectorShift);
+		m().str(", block size ").dec(cfg.block_size);
+		wc_env_log(WC_LOG_ERR, m.c_str());
+		return;
+	}
+	if (bio.flags & WC_BIO_DISCARD)
+		map_discard(bio, res);
+	else if (!(bio.flags & WC_BIO_WRITE))
+		map_read(bio, res);
+	else
+		map_write(bio, now_ms, res);
+
+	if (res.action == WC_MAP_REMAP_ORIGIN && cfg.pause_ms &&
+	    (bio.flags & WC_BIO_WRITE) && !(bio.flags & WC_BIO_DISCARD))
+		res.flags |= WC_MAPF_ORIGIN_WRITE;
+}
+
+void Cache::map_flush(const wc_bio &bio, wc_map_result &res)
+{
+	if (error_)
+		return;
+	// dm sends two empty flushes in SSD mode: the second one flushes the
+	// origin, for the writes that went around the cache.
+	if (bio.flags & WC_BIO_SECOND_FLUSH) {
+		res.action = WC_MAP_REMAP_ORIGIN;
+		return;
+	}
+	stats_.flushes++;
+	res.action = WC_MAP_DEFER;
+}
+
+void Cache::map_discard(const wc_bio &bio, wc_map_result &res)
+{
+	stats_.discards += block_count(bio.nr_sectors);
+	if (error_)
+		return;
+	res.action = WC_MAP_DEFER;
+}
+
+void Cache::remap_origin(const wc_bio &bio, u32 following, wc_map_result &res)
+{
+	res.action = WC_MAP_REMAP_ORIGIN;
+	res.sector = bio.sector;
+	if (following != kNil) {
+		u64 boundary = entries_[following].sector() - bio.sector;
+
+		if (boundary < bio.nr_sectors)
+			res.accept_sectors = u32(boundary);
+	}
+}
+
+void Cache::map_read(const wc_bio &bio, wc_map_result &res)
+{
+	u32 e = find_following(bio.sector);
+
+	stats_.reads++;
+	if (e != kNil && entries_[e].sector() == bio.sector) {
+		stats_.read_hits++;
+		res.action = WC_MAP_REMAP_CACHE;
+		res.accept_sectors = block_sectors();
+		res.sector = cache_sector(e);
+		res.flags |= WC_MAPF_TRACK_CACHE_IO;
+		// A block allocated by a write still in flight holds stale
+		// data of another sector until that write lands.
+		if (!committed(e))
+			res.flags |= WC_MAPF_WAIT_CACHE_WRITES;
+		return;
+	}
+	remap_origin(bio, e, res);
+	stats_.reads += block_count(res.accept_sectors) - 1;
+}
+
+void Cache::map_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
+{
+	bool found_entry = false;
+	u32 e;
+
+	if (error_) {
+		stats_.writes += block_count(bio.nr_sectors);
+		return;
+	}
+	e = find_exact(bio.sector);
+	if (e != kNil) {
+		if (!committed(e)) {
+			stats_.write_hits_uncommitted++;
+			write_ssd_run(bio, e, true, now_ms, res);
+			return;
+		}
+		stats_.write_hits_committed++;
+		// SSD mode rewrites a committed block in place, unless it is
+		// being written back; the next commit must then flush the
+		// cache device even if it has no new entries.
+		if (!entries_[e].write_in_progress()) {
+			overwrote_committed_ = true;
+			write_ssd_run(bio, e, true, now_ms, res);
+			return;
+		}
+		found_entry = true;
+	} else if (cleaner_ || (cfg.metadata_only && !(bio.flags & WC_BIO_META))) {
+		goto direct_write;
+	}
+
+	e = pop_from_freelist(~0ULL);
+	if (e == kNil) {
+		if (!found_entry)
+			goto direct_write;
+		stats_.writes_blocked_on_freelist++;
+		res.action = WC_MAP_WAIT_FREELIST;
+		return;
+	}
+	entries_[e].set_sector(bio.sector);
+	entries_[e].seq = seq_count_;
+	mark_dirty(e);
+	insert_entry(e, now_ms);
+	uncommitted_blocks_++;
+	stats_.writes_allocate++;
+	write_ssd_run(bio, e, false, now_ms, res);
+	return;
+
+direct_write:
+	remap_origin(bio, find_following(bio.sector), res);
+	stats_.writes_around += block_count(res.accept_sectors);
+	stats_.writes += block_count(res.accept_sectors);
+}
+
+// Extends a write that starts at cache block `e` over the following blocks
+// while they stay contiguous on both devices, allocating (a new write) or
+// reusing (an overwrite) them, and remaps that run to the cache.
+void Cache::write_ssd_run(const wc_bio &bio, u32 e, bool overwrite, u64 now_ms,
+			  wc_map_result &res)
+{
+	u32 size = block_sectors();
+	u64 start = cache_sector(e);
+	u64 next_cache = start + size;
+
+	while (size < bio.nr_sectors) {
+		if (!overwrite) {
+			u32 f = pop_from_freelist(next_cache);
+
+			if (f == kNil)
+				break;
+			entries_[f].set_sector(bio.sector + size);
+			entries_[f].seq = seq_count_;
+			mark_dirty(f);
+			insert_entry(f, now_ms);
+			uncommitted_blocks_++;
+		} else {
+			u32 f = index_.next(e);
+
+			if (f == kNil || f != e + 1)
+				break;
+			if (entries_[f].sector() != entries_[e].sector() + block_sectors())
+				break;
+			if (entries_[f].write_in_progress())
+				break;
+			if (committed(f))
+				overwrote_committed_ = true;
+			e = f;
+		}
+		size += block_sectors();
+		next_cache += block_sectors();
+	}
+
+	res.action = WC_MAP_REMAP_CACHE;
+	res.sector = start;
+	res.accept_sectors = size;
+	res.flags |= WC_MAPF_TRACK_CACHE_IO;
+	stats_.writes += block_count(size);
+	// As in-tree: every block after the first counts as allocated.
+	stats_.writes_allocate += block_count(size) - 1;
+
+	if (uncommitted_blocks_ >= cfg.autocommit_blocks) {
+		uncommitted_blocks_ = 0;
+		events_ |= WC_EV_COMMIT_SOON;
+	} else {
+		events_ |= WC_EV_ARM_AUTOCOMMIT;
+	}
+}
+
+// --- writeback planning ---------------------------------------------------
+
+bool Cache::aged(u32 i, u64 now_ms) const
+{
+	if (!cfg.max_age_set || !ages_)
+		return false;
+	u32 age = u32(now_ms) - ages_[i];
+
+	return age >= cfg.max_age_ms - cfg.max_age_ms / kMaxAgeDiv;
+}
+
+void Cache::writeback_begin()
+{
+	wb_walked_ = 0;
+	wb_waited_writes_ = false;
+	wb_sweep_started_ = false;
+	wb_sweep_cursor_ = kNil;
+}
+
+int Cache::writeback_plan(u64 now_ms, bool writeback_all, int *requeue)
+{
+	u32 skipped_head = kNil, skipped_tail = kNil;
+	bool planned = false;
+
+	*requeue = 0;
+	if (error_)
+		return WC_WB_IDLE;
+	if (writeback_all && !wb_sweep_started_) {
+		// Drain what is in flight, commit, then sweep the whole index
+		// in origin order.
+		if (writeback_size_)
+			return WC_WB_WAIT;
+		wb_sweep_started_ = true;
+		wb_sweep_cursor_ = kSweepUnpositioned;
+		return WC_WB_NEED_COMMIT;
+	}
+	// A committed block rewritten in place may still have that write in
+	// flight; copying it now could retire the block under the new data.
+	if (overwrote_committed_ && !wb_waited_writes_) {
+		wb_waited_writes_ = true;
+		return WC_WB_WAIT_CACHE_WRITES;
+	}
+	if (writeback_all && wb_sweep_cursor_ == kSweepUnpositioned)
+		wb_sweep_cursor_ = index_.first();
+
+	for (;;) {
+		u32 e, f;
+
+		if (writeback_all) {
+			e = wb_sweep_cursor_;
+			while (e != kNil && entries_[e].write_in_progress())
+				e = index_.next(e);
+			if (e == kNil)
+				break;
+		} else {
+			if (lru_.empty())
+				break;
+			e = lru_.back();
+			if (!(freelist_size_ + writeback_size_ <= freelist_low_ ||
+			      aged(e, now_ms)))
+				break;
+		}
+		wb_walked_++;
+		if (wb_walked_ > kWritebackLatency && !writeback_all) {
+			*requeue = 1;
+			break;
+		}
+		if (!committed(e)) {
+			wb_sweep_cursor_ = e;
+			return WC_WB_NEED_COMMIT;
+		}
+
+		// An older copy of the same sector is still being written
+		// back: writing this one concurrently could reorder them.
+		f = index_.prev(e);
+		if (f != kNil && entries_[f].sector() == entries_[e].sector()) {
+			wb_sweep_cursor_ = index_.next(e);
+			lru_.remove(e);
+			entries_[e].lru[1] = kNil;
+			entries_[e].lru[0] = skipped_tail;
+			if (skipped_tail != kNil)
+				entries_[skipped_tail].lru[1] = e;
+			else
+				skipped_head = e;
+			skipped_tail = e;
+			continue;
+		}
+
+		// Start a job at e and extend it over blocks that follow it on
+		// the origin and, in SSD mode, on the cache too.
+		u32 head = e, count = 1;
+
+		lru_.remove(e);
+		entries_[e].set_write_in_progress(true);
+		entries_[e].lru[1] = kNil;
+		writeback_size_++;
+		f = e;
+		for (;;) {
+			u32 g = index_.next(f);
+
+			if (g == kNil)
+				break;
+			if (entries_[g].sector() == entries_[f].sector()) {
+				f = g;
+				continue;
+			}
+			if (entries_[g].sector() != entries_[f].sector() + block_sectors())
+				break;
+			if (entries_[g].write_in_progress() || !committed(g))
+				break;
+			if (!cfg.pmem && g != e + 1)
+				break;
+			wb_walked_++;
+			lru_.remove(g);
+			entries_[g].set_write_in_progress(true);
+			entries_[g].lru[1] = kNil;
+			entries_[e].lru[1] = g;
+			writeback_size_++;
+			e = g;
+			f = g;
+			if (++count == kMaxWritebackRun)
+				break;
+		}
+		wb_sweep_cursor_ = index_.next(f);
+
+		entries_[head].lru[0] = kNil;
+		if (wb_queue_tail_ != kNil)
+			entries_[wb_queue_tail_].lru[0] = head;
+		else
+			wb_queue_head_ = head;
+		wb_queue_tail_ = head;
+		wb_queued_blocks_ += count;
+		planned = true;
+	}
+
+	// Skipped blocks go back as the oldest.
+	for (u32 s = skipped_head; s != kNil;) {
+		u32 next = entries_[s].lru[1];
+
+		lru_.push_back(s);
+		s = next;
+	}
+	if (skipped_head != kNil && !planned)
+		return WC_WB_WAIT;
+	return planned ? WC_WB_JOBS : WC_WB_IDLE;
+}
+
+bool Cache::writeback_next_job(wc_wb_job *job)
+{
+	u32 head = wb_queue_head_;
+	u32 n = 0;
+
+	if (head == kNil)
+		return false;
+	wb_queue_head_ = entries_[head].lru[0];
+	if (wb_queue_head_ == kNil)
+		wb_queue_tail_ = kNil;
+	for (u32 e = head; e != kNil; e = entries_[e].lru[1])
+		n++;
+	wb_queued_blocks_ -= n;
+
+	job->head = head;
+	job->nr_blocks = n;
+	job->cache_sector = cache_sector(head);
+	job->origin_sector = entries_[head].sector();
+	u64 sectors = u64(n) << (cfg.block_shift - kSectorShift);
+
+	// The origin may have shrunk since the block was cached.
+	if (job->origin_sector >= origin_sectors_)
+		sectors = 0;
+	else if (job->origin_sector + sectors > origin_sectors_)
+		sectors = origin_sectors_ - job->origin_sector;
+	job->nr_sectors = u32(sectors);
+	return true;
+}
+
+void Cache::writeback_done(u32 head, int error)
+{
+	if (error)
+		set_error(error, "copy error");
+	entries_[head].lru[0] = retire_head_;
+	retire_head_ = head;
+}
+
+// --- messages and status --------------------------------------------------
+
+int Cache::message(u32 argc, char **argv, int *action)
+{
+	*action = WC_MSG_HANDLED;
+	if (text::equal_nocase(argv[0], "flush")) {
+		if (argc != 1)
+			return -WC_EINVAL;
+		*action = WC_MSG_FLUSH;
+	} else if (text::equal_nocase(argv[0], "flush_on_suspend")) {
+		if (argc != 1)
+			return -WC_EINVAL;
+		flush_on_suspend_ = true;
+	} else if (text::equal_nocase(argv[0], "cleaner")) {
+		if (argc != 1)
+			return -WC_EINVAL;
+		flush_on_suspend_ = true;
+		cleaner_ = true;
+		freelist_high_ = freelist_low_ = n_blocks_;
+		*action = WC_MSG_CLEANER;
+	} else if (text::equal_nocase(argv[0], "clear_stats")) {
+		if (argc != 1)
+			return -WC_EINVAL;
+		stats_ = {};
+	} else {
+		text::Message<160> m;
+
+		m().str("unrecognised message received: ").str(argv[0]);
+		wc_env_log(WC_LOG_ERR, m.c_str());
+		return -WC_EINVAL;
+	}
+	return 0;
+}
+
+void Cache::status(text::Emitter &out) const
+{
+	out.dec(error_ ? 1 : 0).chr(' ').dec(n_blocks_).chr(' ');
+	out.dec(freelist_size_).chr(' ').dec(writeback_size_).chr(' ');
+	out.dec(stats_.reads).chr(' ').dec(stats_.read_hits).chr(' ');
+	out.dec(stats_.writes).chr(' ').dec(stats_.write_hits_uncommitted).chr(' ');
+	out.dec(stats_.write_hits_committed).chr(' ').dec(stats_.writes_around).chr(' ');
+	out.dec(stats_.writes_allocate).chr(' ');
+	out.dec(stats_.writes_blocked_on_freelist).chr(' ');
+	out.dec(stats_.flushes).chr(' ').dec(stats_.discards);
+}
+
+bool Cache::validate() const
+{
+	u64 cached = 0, free = 0, wip = 0;
+
+	if (index_.validate() < 0 || free_tree_.validate() < 0)
+		return false;
+	for (u64 i = 0; i < n_blocks_; i++) {
+		const Entry &e = entries_[i];
+
+		if (e.is_free()) {
+			free++;
+			if (e.write_in_progress())
+				return false;
+		} else {
+			cached++;
+			wip += e.write_in_progress();
+		}
+	}
+	return free == freelist_size_ && free == free_tree_.size() &&
+	       cached == index_.size() && wip == writeback_size_ &&
+	       lru_.size() + wip <= cached;
+}
+
+} // namespace wc

@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * writecache: a device-mapper target that caches writes on a fast device,
+ * compatible with the in-tree dm-writecache (target version 1.6.0): the
+ * same table line, messages, status line and on-disk format.
+ *
+ * This file is the target's face to device-mapper; the decisions are the
+ * core's (kernel/core, C++), the I/O is wc-io.c's.
+ */
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/kthread.h>
+#include <linux/mempool.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "wc-target.h"
+
+static_assert(WC_EIO == EIO && WC_ENOMEM == ENOMEM && WC_EBUSY == EBUSY);
+static_assert(WC_EINVAL == EINVAL && WC_EFBIG == EFBIG && WC_ENOSPC == ENOSPC);
+static_assert(WC_EOVERFLOW == EOVERFLOW && WC_EOPNOTSUPP == EOPNOTSUPP);
+
+/* Per-bio state, for end_io. */
+enum {
+	WC_PB_CACHE_READ = 1,
+	WC_PB_CACHE_WRITE = 2,
+	WC_PB_ORIGIN_WRITE = 4,
+};
+
+struct wc_per_bio {
+	unsigned int flags;
+};
+
+static void wc_autocommit_timer(struct timer_list *t)
+{
+	struct wc_target *wc = from_timer(wc, t, autocommit_timer);
+
+	if (!wc_core_error(wc->core))
+		queue_work(wc->wq, &wc->commit_work);
+}
+
+static void wc_max_age_timer(struct timer_list *t)
+{
+	struct wc_target *wc = from_timer(wc, t, max_age_timer);
+
+	if (!dm_suspended(wc->ti) && !wc_core_error(wc->core)) {
+		queue_work(wc->wq, &wc->writeback_work);
+		mod_timer(&wc->max_age_timer,
+			  jiffies + max(wc->max_age_jiffies / 16, 1UL));
+	}
+}
+
+/* --- construction ---------------------------------------------------- */
+
+static void wc_dtr(struct dm_target *ti)
+{
+	struct wc_target *wc = ti->private;
+	int i;
+
+	if (!wc)
+		return;
+	timer_delete_sync(&wc->autocommit_timer);
+	timer_delete_sync(&wc->max_age_timer);
+	if (wc->flush_thread)
+		kthread_stop(wc->flush_thread);
+	if (wc->wq)
+		destroy_workqueue(wc->wq);
+	if (wc->kcopyd)
+		dm_kcopyd_client_destroy(wc->kcopyd);
+	if (wc->retire_wq)
+		destroy_workqueue(wc->retire_wq);
+	mempool_exit(&wc->copy_pool);
+	if (wc->dm_io)
+		dm_io_client_destroy(wc->dm_io);
+	if (wc->origin)
+		dm_put_device(ti, wc->origin);
+	if (wc->cache)
+		dm_put_device(ti, wc->cache);
+	for (i = 0; i < WC_META_BUFS; i++)
+		vfree(wc->meta_buf[i]);
+	wc_core_destroy(wc->core);
+	kfree(wc);
+}
+
+static int wc_alloc(struct dm_target *ti, struct wc_target *wc)
+{
+	int i, r;
+
+	mutex_init(&wc->lock);
+	for (i = 0; i < 2; i++) {
+		atomic_set(&wc->cache_in_flight[i], 0);
+		init_waitqueue_head(&wc->cache_in_flight_wait[i]);
+	}
+	spin_lock_init(&wc->origin_writes.lock);
+	wc->origin_writes.idle_since = jiffies;
+	init_waitqueue_head(&wc->freelist_wait);
+	INIT_WORK(&wc->writeback_work, wc_writeback_work);
+	INIT_WORK(&wc->commit_work, wc_commit_work);
+	INIT_WORK(&wc->retire_work, wc_retire_work);
+	spin_lock_init(&wc->retire_lock);
+	INIT_LIST_HEAD(&wc->retire_list);
+	spin_lock_init(&wc->flush_lock);
+	bio_list_init(&wc->flush_list);
+	timer_setup(&wc->autocommit_timer, wc_autocommit_timer, 0);
+	timer_setup(&wc->max_age_timer, wc_max_age_timer, 0);
+
+	wc->core = wc_core_create();
+	if (!wc->core) {
+		ti->error = "Cannot allocate writecache structure";
+		return -ENOMEM;
+	}
+	wc->dm_io = dm_io_client_create();
+	if (IS_ERR(wc->dm_io)) {
+		r = PTR_ERR(wc->dm_io);
+		wc->dm_io = NULL;
+		ti->error = "Unable to allocate dm-io client";
+		return r;
+	}
+	wc->wq = alloc_workqueue("writecache-writeback", WQ_MEM_RECLAIM, 1);
+	wc->retire_wq = alloc_workqueue("writecache-retire", WQ_MEM_RECLAIM, 1);
+	if (!wc->wq || !wc->retire_wq) {
+		ti->error = "Could not allocate writeback workqueue";
+		return -ENOMEM;
+	}
+	r = mempool_init_kmalloc_pool(&wc->copy_pool, 1, sizeof(struct wc_copy));
+	if (r) {
+		ti->error = "Could not allocate mempool";
+		return r;
+	}
+	for (i = 0; i < WC_META_BUFS; i++) {
+		wc->meta_buf[i] = vmalloc(WC_META_BUF_BYTES);
+		if (!wc->meta_buf[i]) {
+			ti->error = "Unable to allocate memory for metadata";
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* The cache area is blank (or the first start): write a fresh format. */
+static int wc_open_ssd(struct dm_target *ti, struct wc_target *wc)
+{
+	const char *error = NULL;
+	int need_format, r;
+
+	r = wc_core_ssd_geometry(wc->core, &error);
+	if (r)
+		goto fail;
+	wc->kcopyd = dm_kcopyd_client_create(NULL);
+	if (IS_ERR(wc->kcopyd)) {
+		r = PTR_ERR(wc->kcopyd);
+		wc->kcopyd = NULL;
+		ti->error = "Unable to allocate dm-kcopyd client";
+		return r;
+	}
+	r = wc_read_sync(wc, wc->meta_buf[0], wc_core_start_sector(wc->core),
+			 wc_core_block_size(wc->core) >> SECTOR_SHIFT);
+	if (r) {
+		ti->error = "Unable to read first block of metadata";
+		return r;
+	}
+	r = wc_core_check_superblock(wc->core, wc->meta_buf[0], &need_format,
+				     &error);
+	if (r)
+		goto fail;
+	if (need_format) {
+		r = wc_run_program(wc, WC_PROG_FORMAT, 0, 0);
+		if (r) {
+			ti->error = "Unable to initialize device";
+			return r;
+		}
+		r = wc_core_check_superblock(wc->core, NULL, &need_format,
+					     &error);
+	}
+fail:
+	/* The core's messages are string literals. */
+	if (r)
+		ti->error = (char *)error;
+	return r;
+}
+
+static int wc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+{
+	struct wc_dev_info info;
+	struct dm_arg_set as;
+	const char *error = NULL;
+	struct wc_target *wc;
+	const char *s;
+	int r;
+
+	as.argc = argc;
+	as.argv = argv;
+
+	wc = kzalloc(sizeof(*wc), GFP_KERNEL);
+	if (!wc) {
+		ti->error = "Cannot allocate writecache structure";
+		return -ENOMEM;
+	}
+	ti->private = wc;
+	wc->ti = ti;
+	r = wc_alloc(ti, wc);
+	if (r)
+		goto bad;
+
+	s = dm_shift_arg(&as);
+	if (!s || wc_core_parse_mode(wc->core, s))
+		goto bad_arguments;
+
+	s = dm_shift_arg(&as);
+	if (!s)
+		goto bad_arguments;
+	r = dm_get_device(ti, s, dm_table_get_mode(ti->table), &wc->origin);
+	if (r) {
+		ti->error = "Origin data device lookup failed";
+		goto bad;
+	}
+	s = dm_shift_arg(&as);
+	if (!s)
+		goto bad_arguments;
+	r = dm_get_device(ti, s, dm_table_get_mode(ti->table), &wc->cache);
+	if (r) {
+		ti->error = "Cache data device lookup failed";
+		goto bad;
+	}
+
+	info.cache_bytes = bdev_nr_bytes(wc->cache->bdev);
+	info.origin_logical_block_size = bdev_logical_block_size(wc->origin->bdev);
+	info.cache_logical_block_size = bdev_logical_block_size(wc->cache->bdev);
+	info.page_size = PAGE_SIZE;
+	info.default_writeback_jobs = min(0x10000000UL / PAGE_SIZE, totalram_pages() / 16);
+	r = wc_core_parse_args(wc->core, as.argc, as.argv, &info, &error);
+	if (r) {
+		ti->error = (char *)error;
+		goto bad;
+	}
+
+	wc->autocommit_jiffies = msecs_to_jiffies(wc_core_autocommit_ms(wc->core));
+	wc->max_age_set = wc_core_max_age_ms(wc->core) >= 0;
+	if (wc->max_age_set)
+		wc->max_age_jiffies = msecs_to_jiffies(wc_core_max_age_ms(wc->core));
+
+	if (wc_core_is_pmem(wc->core)) {
+		r = -EOPNOTSUPP;
+		ti->error = "Persistent memory mode is not supported by this build yet";
+		goto bad;
+	}
+
+	wc->flush_thread = kthread_run(wc_flush_thread, wc, "dm_writecache_flush");
+	if (IS_ERR(wc->flush_thread)) {
+		r = PTR_ERR(wc->flush_thread);
+		wc->flush_thread = NULL;
+		ti->error = "Couldn't spawn flush thread";
+		goto bad;
+	}
+	r = wc_open_ssd(ti, wc);
+	if (r)
+		goto bad;
+
+	ti->num_flush_bios = 2;
+	ti->flush_supported = true;
+	ti->num_discard_bios = 1;
+	ti->per_io_data_size = sizeof(struct wc_per_bio);
+	return 0;
+
+bad_arguments:
+	r = -EINVAL;
+	ti->error = "Bad arguments";
+bad:
+	wc_dtr(ti);
+	return r;
+}
+
+/* --- I/O ----------------------------------------------------------------- */
+
+static int wc_map(struct dm_target *ti, struct bio *bio)
+{
+	struct wc_target *wc = ti->private;
+	struct wc_per_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+	struct wc_map_result res;
+	struct wc_bio b = { 0 };
+	int dir;
+
+	pb->flags = 0;
+	if (bio->bi_opf & REQ_PREFLUSH) {
+		b.flags |= WC_BIO_PREFLUSH;
+		if (dm_bio_get_target_bio_nr(bio))
+			b.flags |= WC_BIO_SECOND_FLUSH;
+	} else {
+		bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+		b.sector = bio->bi_iter.bi_sector;
+	}
+	b.nr_sectors = bio_sectors(bio);
+	if (bio_op(bio) == REQ_OP_DISCARD)
+		b.flags |= WC_BIO_DISCARD | WC_BIO_WRITE;
+	else if (op_is_write(bio_op(bio)))
+		b.flags |= WC_BIO_WRITE;
+	if (bio->bi_opf & REQ_FUA)
+		b.flags |= WC_BIO_FUA;
+	if (bio->bi_opf & REQ_META)
+		b.flags |= WC_BIO_META;
+
+	mutex_lock(&wc->lock);
+again:
+	wc_core_map(wc->core, &b, wc_now_ms(), &res);
+	wc_handle_events(wc);
+
+	switch (res.action) {
+	case WC_MAP_REMAP_ORIGIN:
+		if (res.accept_sectors < b.nr_sectors)
+			dm_accept_partial_bio(bio, res.accept_sectors);
+		if (res.flags & WC_MAPF_ORIGIN_WRITE) {
+			pb->flags |= WC_PB_ORIGIN_WRITE;
+			wc_origin_write_begin(&wc->origin_writes);
+		}
+		bio_set_dev(bio, wc->origin->bdev);
+		mutex_unlock(&wc->lock);
+		return DM_MAPIO_REMAPPED;
+
+	case WC_MAP_REMAP_CACHE:
+		if (res.accept_sectors < b.nr_sectors)
+			dm_accept_partial_bio(bio, res.accept_sectors);
+		bio_set_dev(bio, wc->cache->bdev);
+		bio->bi_iter.bi_sector = res.sector;
+		if (res.flags & WC_MAPF_WAIT_CACHE_WRITES)
+			wait_event(wc->cache_in_flight_wait[WRITE],
+				   !atomic_read(&wc->cache_in_flight[WRITE]));
+		dir = bio_data_dir(bio);
+		pb->flags |= dir == WRITE ? WC_PB_CACHE_WRITE : WC_PB_CACHE_READ;
+		atomic_inc(&wc->cache_in_flight[dir]);
+		mutex_unlock(&wc->lock);
+		return DM_MAPIO_REMAPPED;
+
+	case WC_MAP_COMPLETE:
+		mutex_unlock(&wc->lock);
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
+
+	case WC_MAP_DEFER:
+		mutex_unlock(&wc->lock);
+		wc_defer_bio(wc, bio);
+		return DM_MAPIO_SUBMITTED;
+
+	case WC_MAP_WAIT_FREELIST:
+		wc_wait_on_freelist(wc);
+		goto again;
+
+	case WC_MAP_ERROR:
+	default:
+		mutex_unlock(&wc->lock);
+		bio_io_error(bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+}
+
+static int wc_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *status)
+{
+	struct wc_target *wc = ti->private;
+	struct wc_per_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+
+	if (pb->flags & (WC_PB_CACHE_READ | WC_PB_CACHE_WRITE)) {
+		int dir = (pb->flags & WC_PB_CACHE_WRITE) ? WRITE : READ;
+
+		if (atomic_dec_and_test(&wc->cache_in_flight[dir]))
+			wake_up(&wc->cache_in_flight_wait[dir]);
+	}
+	if (pb->flags & WC_PB_ORIGIN_WRITE)
+		wc_origin_write_end(&wc->origin_writes);
+	pb->flags = 0;
+	return DM_ENDIO_DONE;
+}
+
+/* --- suspend and resume ------------------------------------------------------ */
+
+static void wc_postsuspend(struct dm_target *ti)
+{
+	struct wc_target *wc = ti->private;
+	bool flush_on_suspend;
+
+	timer_delete_sync(&wc->autocommit_timer);
+	timer_delete_sync(&wc->max_age_timer);
+
+	mutex_lock(&wc->lock);
+	wc_run_program(wc, WC_PROG_COMMIT, 0, 0);
+	flush_on_suspend = wc_core_flush_on_suspend(wc->core);
+	if (flush_on_suspend) {
+		wc->writeback_all++;
+		queue_work(wc->wq, &wc->writeback_work);
+	}
+	wc->suspending = true;
+	mutex_unlock(&wc->lock);
+
+	drain_workqueue(wc->wq);
+
+	mutex_lock(&wc->lock);
+	if (flush_on_suspend)
+		wc->writeback_all--;
+	while (wc_core_writeback_blocks(wc->core))
+		wc_wait_on_freelist(wc);
+	mutex_unlock(&wc->lock);
+	flush_workqueue(wc->retire_wq);
+}
+
+static void wc_resume(struct dm_target *ti)
+{
+	struct wc_target *wc = ti->private;
+
+	mutex_lock(&wc->lock);
+	wc->suspending = false;
+	wc_run_program(wc, WC_PROG_LOAD, bdev_nr_sectors(wc->origin->bdev),
+		       wc_now_ms());
+	if (wc->max_age_set)
+		mod_timer(&wc->max_age_timer,
+			  jiffies + max(wc->max_age_jiffies / 16, 1UL));
+	mutex_unlock(&wc->lock);
+}
+
+/* --- messages, status, limits ------------------------------------------------ */
+
+static int wc_message_flush(struct wc_target *wc)
+{
+	int r = 0;
+
+	mutex_lock(&wc->lock);
+	if (dm_suspended(wc->ti)) {
+		mutex_unlock(&wc->lock);
+		return -EBUSY;
+	}
+	if (wc_core_error(wc->core)) {
+		mutex_unlock(&wc->lock);
+		return -EIO;
+	}
+	wc_run_program(wc, WC_PROG_COMMIT, 0, 0);
+	wc->writeback_all++;
+	queue_work(wc->wq, &wc->writeback_work);
+	mutex_unlock(&wc->lock);
+
+	flush_workqueue(wc->wq);
+
+	mutex_lock(&wc->lock);
+	wc->writeback_all--;
+	if (wc_core_error(wc->core))
+		r = -EIO;
+	mutex_unlock(&wc->lock);
+	return r;
+}
+
+static int wc_message(struct dm_target *ti, unsigned int argc, char **argv,
+		      char *result, unsigned int maxlen)
+{
+	struct wc_target *wc = ti->private;
+	int action, r;
+
+	mutex_lock(&wc->lock);
+	r = wc_core_message(wc->core, argc, argv, &action);
+	if (!r && action == WC_MSG_CLEANER && !dm_suspended(ti))
+		queue_work(wc->wq, &wc->writeback_work);
+	mutex_unlock(&wc->lock);
+	if (!r && action == WC_MSG_FLUSH)
+		r = wc_message_flush(wc);
+	return r;
+}
+
+static void wc_status(struct dm_target *ti, status_type_t type,
+		      unsigned int status_flags, char *result, unsigned int maxlen)
+{
+	struct wc_target *wc = ti->private;
+
+	switch (type) {
+	case STATUSTYPE_INFO:
+		mutex_lock(&wc->lock);
+		wc_core_status(wc->core, result, maxlen);
+		mutex_unlock(&wc->lock);
+		break;
+	case STATUSTYPE_TABLE:
+		wc_core_table(wc->core, wc->origin->name, wc->cache->name,
+			      result, maxlen);
+		break;
+	case STATUSTYPE_IMA:
+		*result = '\0';
+		break;
+	}
+}
+
+static int wc_iterate_devices(struct dm_target *ti,
+			      iterate_devices_callout_fn fn, void *data)
+{
+	struct wc_target *wc = ti->private;
+
+	return fn(ti, wc->origin, 0, ti->len, data);
+}
+
+static void wc_io_hints(struct dm_target *ti, struct queue_limits *limits)
+{
+	struct wc_target *wc = ti->private;
+	unsigned int bs = wc_core_block_size(wc->core);
+
+	if (limits->logical_block_size < bs)
+		limits->logical_block_size = bs;
+	if (limits->physical_block_size < bs)
+		limits->physical_block_size = bs;
+	if (limits->io_min < bs)
+		limits->io_min = bs;
+}
+
+static struct target_type wc_target_type = {
+	.name = WC_TARGET_NAME,
+	.version = {1, 6, 0},
+	.module = THIS_MODULE,
+	.ctr = wc_ctr,
+	.dtr = wc_dtr,
+	.map = wc_map,
+	.end_io = wc_end_io,
+	.postsuspend = wc_postsuspend,
+	.resume = wc_resume,
+	.message = wc_message,
+	.status = wc_status,
+	.iterate_devices = wc_iterate_devices,
+	.io_hints = wc_io_hints,
+};
+
+static int __init wc_init(void)
+{
+	int r = dm_register_target(&wc_target_type);
+
+	if (r < 0)
+		DMERR("register failed %d", r);
+	return r;
+}
+
+static void __exit wc_exit(void)
+{
+	dm_unregister_target(&wc_target_type);
+}
+
+module_init(wc_init);
+module_exit(wc_exit);
+
+MODULE_DESCRIPTION("device-mapper writecache target, compatible with the in-tree dm-writecache");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+// The intrusive red-black tree against std::set, with the invariants
+// checked after every operation.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+#include <vector>
+
+#include "rbtree.h"
+
+using namespace wc;
+
+namespace {
+
+struct BySeq {
+	static bool less(const Entry *b, u32 x, u32 y) { return b[x].seq < b[y].seq; }
+};
+
+class RbTreeTest : public ::testing::TestWithParam<int> {};
+
+} // namespace
+
+TEST_P(RbTreeTest, MatchesStdSet)
+{
+	constexpr u32 n = 600;
+	std::vector<Entry> entries(n);
+	std::mt19937_64 rng(GetParam());
+	std::set<u64> keys;
+	RbTree<BySeq> tree;
+	std::vector<bool> in(n);
+
+	for (u32 i = 0; i < n; i++)
+		entries[i].seq = i * 7919ULL % 100003;	// unique, scrambled
+	tree.init(entries.data());
+	for (int step = 0; step < 6000; step++) {
+		u32 i = rng() % n;
+
+		if (in[i]) {
+			tree.erase(i);
+			keys.erase(entries[i].seq);
+		} else {
+			tree.insert(i);
+			keys.insert(entries[i].seq);
+		}
+		in[i] = !in[i];
+		ASSERT_GT(tree.validate(), 0) << "step " << step;
+		ASSERT_EQ(tree.size(), keys.size());
+		if (step % 97 == 0) {
+			std::vector<u64> walk;
+			for (u32 e = tree.first(); e != kNil; e = tree.next(e))
+				walk.push_back(entries[e].seq);
+			ASSERT_EQ(walk, std::vector<u64>(keys.begin(), keys.end()));
+			std::vector<u64> back;
+			for (u32 e = tree.last(); e != kNil; e = tree.prev(e))
+				back.push_back(entries[e].seq);
+			ASSERT_EQ(back, std::vector<u64>(keys.rbegin(), keys.rend()));
+		}
+	}
+	// lower_bound agrees with the set
+	for (int q = 0; q < 500; q++) {
+		u64 key = rng() % 100003;
+		u32 e = tree.lower_bound([&](u32 x) { return entries[x].seq < key; });
+		auto it = keys.lower_bound(key);
+		if (it == keys.end())
+			EXPECT_EQ(e, kNil);
+		else
+			EXPECT_EQ(entries[e].seq, *it);
+	}
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, RbTreeTest, ::testing::Values(1, 2, 3, 4, 5));
+
+TEST(RbTree, EraseEverythingLeavesAnEmptyTree)
+{
+	std::vector<Entry> entries(64);
+	RbTree<BySeq> tree;
+
+	for (u32 i = 0; i < 64; i++)
+		entries[i].seq = i;
+	tree.init(entries.data());
+	for (u32 i = 0; i < 64; i++)
+		tree.insert(i);
+	for (u32 i = 0; i < 64; i += 2)
+		tree.erase(i);
+	for (u32 i = 1; i < 64; i += 2)
+		tree.erase(i);
+	EXPECT_TRUE(tree.empty());
+	EXPECT_EQ(tree.first(), kNil);
+}

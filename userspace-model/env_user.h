@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: GPL-2.0
+// What the userspace environment records, for tests.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace wc::model {
+
+// Every line the core logged (dmesg in the kernel), oldest first.
+const std::vector<std::string> &log_lines();
+void clear_log();
+void echo_log(bool on);
+
+} // namespace wc::model

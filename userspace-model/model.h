@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0
+// The userspace target: the core driven the way kernel/ drives it, with
+// simulated devices, synchronously and deterministically.
+//
+// Each call is one bio (or one message, one suspend...) carried to its
+// end.  Commits the core asks for run right after the bio; writeback and
+// timers run only when a test asks, so a test decides every interleaving.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim_device.h"
+#include "wc_core.h"
+
+namespace wc::model {
+
+class Model {
+public:
+	Model(SimDevice &origin, SimDevice &cache);
+	~Model();
+	Model(const Model &) = delete;
+	Model &operator=(const Model &) = delete;
+
+	// The table line after the target name, e.g. {"s", "o", "c", "4096",
+	// "0"} (device names are not looked up).  Runs the constructor and
+	// the first resume; on failure *error is the ti->error text.
+	int create(const std::vector<std::string> &table, std::string *error);
+
+	int write(uint64_t sector, const std::vector<uint8_t> &data, unsigned flags = 0);
+	int read(uint64_t sector, uint32_t nr_sectors, std::vector<uint8_t> *out);
+	int flush();
+	int discard(uint64_t sector, uint32_t nr_sectors);
+	int message(const std::vector<std::string> &words);
+
+	// One writeback pass: plan, copy, retire.  Returns blocks written.
+	uint64_t writeback(bool all = false);
+	// Runs writeback until the cache is clean or nothing moves.
+	void drain();
+	// The autocommit timer fires.
+	int autocommit();
+	void suspend();
+	void resume();
+
+	std::string status() const;
+	std::string table() const;
+	wc_core *core() { return core_; }
+
+	uint64_t now_ms = 0;
+	bool autocommit_armed = false;
+	bool writeback_kicked = false;
+
+private:
+	int run_program(int program, uint64_t a0 = 0, uint64_t a1 = 0);
+	void handle_events();
+	int submit(const wc_bio &bio, uint8_t *data, bool is_write);
+
+	SimDevice &origin_;
+	SimDevice &cache_;
+	wc_core *core_ = nullptr;
+	std::vector<uint8_t> bufs_;
+	unsigned writeback_all_ = 0;
+};
+
+} // namespace wc::model

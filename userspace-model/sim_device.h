@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+// A simulated block device with a volatile write cache.
+//
+// Writes land in a volatile layer that reads see at once; a flush makes them
+// durable; FUA makes one write durable.  crash() keeps the durable state
+// plus an arbitrary subset of the volatile writes, sector by sector and in
+// issue order, which is everything a real device may do on power loss.
+// Every operation is counted, and faults can be injected.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <vector>
+
+namespace wc::model {
+
+class SimDevice {
+public:
+	explicit SimDevice(uint64_t sectors);
+
+	uint64_t sectors() const { return sectors_; }
+	int write(uint64_t sector, const uint8_t *data, uint32_t nr_sectors, bool fua);
+	int read(uint64_t sector, uint8_t *data, uint32_t nr_sectors) const;
+	int flush();
+	void crash(std::mt19937_64 &rng);
+
+	// Content as reads see it / as it would survive a power loss with no
+	// volatile write persisting.
+	const std::vector<uint8_t> &current() const { return current_; }
+	const std::vector<uint8_t> &durable() const { return durable_; }
+
+	// Fault injection: operations fail with -EIO while set.
+	bool fail_writes = false;
+	bool fail_reads = false;
+	bool fail_flushes = false;
+
+	// Called before every write or flush; may throw to model a crash.
+	std::function<void()> before_op;
+
+	uint64_t writes = 0, reads = 0, flushes = 0, fua_writes = 0;
+
+private:
+	struct Pending {
+		uint64_t sector;
+		std::vector<uint8_t> data;	// one sector
+	};
+	uint64_t sectors_;
+	std::vector<uint8_t> current_;
+	std::vector<uint8_t> durable_;
+	std::vector<Pending> pending_;
+};
+
+} // namespace wc::model
