@@ -182,4 +182,6 @@ void wc_core_table(const wc_core *core, const char *origin_name,
 	C(core).cfg.format_table(out, origin_name, cache_name);
 }
 
+int wc_core_validate(const wc_core *core) { return C(core).validate(); }
+
 } // extern "C"

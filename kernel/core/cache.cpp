@@ -405,6 +405,13 @@ void Cache::write_ssd_run(const wc_bio &bio, u32 e, bool overwrite, u64 now_ms,
 
 	while (size < bio.nr_sectors) {
 		if (!overwrite) {
+			// A sector already cached ends the run: its block is
+			// rewritten by the next map call.  (In-tree allocates
+			// a second block with the same sector and seq there,
+			// which a crash right after the commit turns into "two
+			// identical entries".)
+			if (find_exact(bio.sector + size) != kNil)
+				break;
 			u32 f = pop_from_freelist(next_cache);
 
 			if (f == kNil)
@@ -681,6 +688,8 @@ bool Cache::validate() const
 {
 	u64 cached = 0, free = 0, wip = 0;
 
+	if (!entries_)
+		return true;
 	if (index_.validate() < 0 || free_tree_.validate() < 0)
 		return false;
 	for (u64 i = 0; i < n_blocks_; i++) {

@@ -271,6 +271,9 @@ void wc_core_status(const struct wc_core *core, char *buf, unsigned int len);
 void wc_core_table(const struct wc_core *core, const char *origin_name,
 		   const char *cache_name, char *buf, unsigned int len);
 
+/* Checks the core's containers against each other (tests): 1 when sound. */
+int wc_core_validate(const struct wc_core *core);
+
 #ifdef __cplusplus
 }
 #endif

@@ -304,3 +304,21 @@ TEST(Recovery, HigherSeqWinsAndEqualSeqIsReported)
 	EXPECT_EQ(model::log_lines().front(), "two identical entries, position 1, sector 64, sequence 0");
 	EXPECT_EQ(rig.status()[kError], 1u);
 }
+
+TEST(Io, WriteOverAPartlyCachedRangeKeepsOneBlockPerSector)
+{
+	Rig rig(kOrigin, kCache);
+	ASSERT_EQ(rig.open(), 0);
+	ASSERT_EQ(rig.target->write(8, pattern(8, 8, 1)), 0);
+	ASSERT_EQ(rig.target->write(0, pattern(0, 32, 2)), 0);
+	EXPECT_TRUE(wc_core_validate(rig.target->core()));
+	auto st = rig.status();
+	EXPECT_EQ(st[kFree], 1020u - 4);
+	EXPECT_EQ(st[kWrites], 5u);
+	ASSERT_EQ(rig.target->flush(), 0);
+	ASSERT_EQ(rig.open(), 0);
+	EXPECT_EQ(rig.status()[kError], 0u);
+	std::vector<uint8_t> out;
+	ASSERT_EQ(rig.target->read(0, 32, &out), 0);
+	EXPECT_EQ(out, pattern(0, 32, 2));
+}
