@@ -1,0 +1,108 @@
+#!/bin/bash
+# The same script against the in-tree dm-writecache and against the
+# project's module, on identical fresh disks; their outputs must be equal:
+# ti->error texts of bad table lines, the table echo of every option, the
+# status line after a fixed workload, message results.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+guest_case_env 20-compare-intree
+
+script=$(mktemp)
+trap 'rm -f "$script"; _guest_kill_all' EXIT
+cat >"$script" <<'EOF2'
+cache=$(disk cache)
+origin=$(disk origin)
+out=/host/compare.txt
+: >"$out"
+n=0
+
+# One table line: record whether it loads, its ti->error, its table echo.
+try_table() {
+	n=$((n + 1))
+	dmesg -c >/dev/null
+	if printf '%s\n' "0 $(sectors "$origin") writecache $*" |
+		dmsetup create --noudevsync t$n 2>/dev/null; then
+		dmsetup mknodes t$n
+		echo "table $n: ok: $(dmsetup table t$n | cut -d' ' -f3-)" >>"$out"
+		dmsetup remove --noudevsync t$n
+	else
+		err=$(dmesg | sed -n 's/.*writecache: //p' | tail -n1)
+		echo "table $n: refused: $err" >>"$out"
+	fi
+}
+
+o=$origin c=$cache
+try_table s
+try_table x $o $c 4096 0
+try_table s $o
+try_table s $o /dev/nonexistent 4096 0
+try_table s $o $c
+try_table s $o $c 1000 0
+try_table s $o $c 256 0
+try_table s $o $c 8192 0
+try_table s $o $c 4096
+try_table s $o $c 4096 x
+try_table s $o $c 4096 19
+try_table s $o $c 4096 2 cleaner
+try_table s $o $c 4096 1 fua
+try_table s $o $c 4096 1 nofua
+try_table s $o $c 4096 1 bogus
+try_table s $o $c 4096 1 high_watermark
+try_table s $o $c 4096 2 high_watermark 101
+try_table s $o $c 4096 2 high_watermark -1
+try_table s $o $c 4096 2 low_watermark 60
+try_table s $o $c 4096 2 autocommit_time 3600001
+try_table s $o $c 4096 2 max_age 86400001
+try_table s $o $c 4096 2 pause_writeback 60001
+try_table s $o $c 4096 2 start_sector 999999999
+try_table s $o $c 4096 2 writeback_jobs 12x
+try_table S $o $c 4096 0
+try_table s $o $c 512 0
+try_table s $o $c 4096 4 HIGH_WATERMARK 60 low_watermark 60
+try_table s $o $c 4096 18 pause_writeback 100 metadata_only cleaner max_age 5000 autocommit_time 20 autocommit_blocks 9 writeback_jobs 7 low_watermark 10 high_watermark 60 start_sector 8
+try_table s $o $c 4096 2 autocommit_blocks 0
+try_table s $o $c 4096 2 writeback_jobs 4294967297
+
+# A fixed workload and its status line.
+dd if=/dev/zero of="$cache" bs=4096 count=1 conv=fsync 2>/dev/null
+printf '%s\n' "0 $(sectors "$origin") writecache s $o $c 4096 0" | dmsetup create --noudevsync w
+dmsetup mknodes w
+echo "fresh: $(dmsetup status w | cut -d' ' -f4-)" >>"$out"
+dd if=/dev/urandom of=/dev/mapper/w bs=4096 count=64 seek=16 oflag=direct 2>/dev/null
+dd if=/dev/mapper/w of=/dev/null bs=4096 count=128 iflag=direct 2>/dev/null
+dd if=/dev/urandom of=/dev/mapper/w bs=4096 count=8 seek=16 oflag=direct 2>/dev/null
+dd if=/dev/urandom of=/dev/mapper/w bs=4096 count=8 seek=200 oflag=direct conv=fsync 2>/dev/null
+echo "workload: $(dmsetup status w | cut -d' ' -f4-)" >>"$out"
+for m in bogus "flush now" clear_stats flush_on_suspend cleaner flush; do
+	if dmsetup message w 0 $m 2>/dev/null; then r=ok; else r=failed; fi
+	echo "message '$m': $r" >>"$out"
+done
+echo "after messages: $(dmsetup status w | cut -d' ' -f4-)" >>"$out"
+echo "table after cleaner message: $(dmsetup table w | cut -d' ' -f4-)" >>"$out"
+dmsetup remove --noudevsync w
+cat "$out"
+EOF2
+
+run_with() {
+	local what=$1
+	shift
+	local dir=$WC_WORKDIR/$what
+	rm -rf "$dir"
+	guest_boot "$WC_KVER" "$dir" "$script" --disk cache:32 --disk origin:128 "$@" || return 1
+	cp "$GUEST_SHARE/compare.txt" "$WC_WORKDIR/$what.txt"
+}
+
+guest_case compare
+ok=1
+run_with intree --modules "" --intree || ok=0
+run_with project || ok=0
+if [[ $ok = 1 ]]; then
+	if diff -u "$WC_WORKDIR/intree.txt" "$WC_WORKDIR/project.txt"; then
+		echo "outputs are identical ($(wc -l <"$WC_WORKDIR/project.txt") lines)"
+	else
+		echo "the project's module differs from the in-tree target (diff above)" >&2
+		ok=0
+	fi
+fi
+guest_check test "$ok" = 1
+guest_finish
