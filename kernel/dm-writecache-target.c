@@ -27,6 +27,7 @@ enum {
 	WC_PB_CACHE_READ = 1,
 	WC_PB_CACHE_WRITE = 2,
 	WC_PB_ORIGIN_WRITE = 4,
+	WC_PB_COMMIT_AFTER = 8,
 };
 
 struct wc_per_bio {
@@ -328,6 +329,8 @@ again:
 				   !atomic_read(&wc->cache_in_flight[WRITE]));
 		dir = bio_data_dir(bio);
 		pb->flags |= dir == WRITE ? WC_PB_CACHE_WRITE : WC_PB_CACHE_READ;
+		if (res.flags & WC_MAPF_COMMIT_AFTER)
+			pb->flags |= WC_PB_COMMIT_AFTER;
 		atomic_inc(&wc->cache_in_flight[dir]);
 		mutex_unlock(&wc->lock);
 		return DM_MAPIO_REMAPPED;
@@ -367,6 +370,17 @@ static int wc_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *status
 	}
 	if (pb->flags & WC_PB_ORIGIN_WRITE)
 		wc_origin_write_end(&wc->origin_writes);
+	if ((pb->flags & WC_PB_COMMIT_AFTER) && !*status) {
+		/*
+		 * A FUA write reached the cache: commit its entries before it
+		 * completes.  The flush thread ends the bio again after the
+		 * commit; this function then sees no flags.  The in-flight
+		 * count was dropped above, or the commit would wait for us.
+		 */
+		pb->flags = 0;
+		wc_defer_bio(wc, bio);
+		return DM_ENDIO_INCOMPLETE;
+	}
 	pb->flags = 0;
 	return DM_ENDIO_DONE;
 }

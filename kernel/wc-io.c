@@ -238,14 +238,16 @@ void wc_commit_work(struct work_struct *work)
 	mutex_unlock(&wc->lock);
 }
 
+/* Called from map and from end_io, which may run in interrupt context. */
 void wc_defer_bio(struct wc_target *wc, struct bio *bio)
 {
+	unsigned long flags;
 	bool wake;
 
-	spin_lock_irq(&wc->flush_lock);
+	spin_lock_irqsave(&wc->flush_lock, flags);
 	wake = bio_list_empty(&wc->flush_list);
 	bio_list_add(&wc->flush_list, bio);
-	spin_unlock_irq(&wc->flush_lock);
+	spin_unlock_irqrestore(&wc->flush_lock, flags);
 	if (wake)
 		wake_up_process(wc->flush_thread);
 }
@@ -282,6 +284,7 @@ int wc_flush_thread(void *data)
 			submit_bio_noacct(bio);
 			continue;
 		}
+		/* An empty flush, or a FUA write that reached the cache. */
 		r = wc_run_program(wc, WC_PROG_COMMIT, 0, 0);
 		if (!r && wc_core_error(wc->core))
 			r = -EIO;

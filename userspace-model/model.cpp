@@ -188,6 +188,11 @@ int Model::submit(const wc_bio &bio_in, uint8_t *data, bool is_write)
 				       bio.flags & WC_BIO_FUA);
 		else
 			r = dev->read(res.sector, data, res.accept_sectors);
+		if (!r && (res.flags & WC_MAPF_COMMIT_AFTER)) {
+			r = run_program(WC_PROG_COMMIT);
+			if (!r && wc_core_error(core_))
+				r = -WC_EIO;
+		}
 		if (r)
 			return r;
 		bio.sector += res.accept_sectors;

@@ -442,6 +442,8 @@ void Cache::write_ssd_run(const wc_bio &bio, u32 e, bool overwrite, u64 now_ms,
 	res.sector = start;
 	res.accept_sectors = size;
 	res.flags |= WC_MAPF_TRACK_CACHE_IO;
+	if (bio.flags & WC_BIO_FUA)
+		res.flags |= WC_MAPF_COMMIT_AFTER;
 	stats_.writes += block_count(size);
 	// As in-tree: every block after the first counts as allocated.
 	stats_.writes_allocate += block_count(size) - 1;

@@ -167,6 +167,12 @@ enum wc_map_result_flags {
 	WC_MAPF_WAIT_CACHE_WRITES = 1U << 1,
 	/* an origin write that pauses SSD writeback */
 	WC_MAPF_ORIGIN_WRITE = 1U << 2,
+	/*
+	 * a FUA write to the cache: once it completes, run WC_PROG_COMMIT
+	 * before completing the bio, so that what FUA promised is committed
+	 * (in-tree leaves it uncommitted until the next flush)
+	 */
+	WC_MAPF_COMMIT_AFTER = 1U << 3,
 };
 
 struct wc_bio {

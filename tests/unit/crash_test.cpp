@@ -40,6 +40,13 @@ struct Reference {
 		since_flush[block].insert(version);
 		latest[block] = version;
 	}
+	// A completed FUA write is durable by itself: older versions of its
+	// blocks may no longer come back.
+	void written_fua(uint64_t block, uint64_t version)
+	{
+		stable[block] = version;
+		since_flush[block].clear();
+	}
 	void flushed()
 	{
 		for (auto &[b, v] : latest)
@@ -134,9 +141,15 @@ struct Workload {
 			}
 			// Recorded before it is issued: a write cut short by
 			// the power loss may still have reached the media.
+			bool fua = what < 12;
+
 			for (uint64_t b = first; b < first + n; b++)
 				ref.written(b, version);
-			ASSERT_EQ(rig.target->write(first * kBlockSectors, data), 0);
+			ASSERT_EQ(rig.target->write(first * kBlockSectors, data,
+						    fua ? WC_BIO_FUA : 0), 0);
+			if (fua)
+				for (uint64_t b = first; b < first + n; b++)
+					ref.written_fua(b, version);
 		} else if (what < 75) {
 			ASSERT_EQ(rig.target->flush(), 0);
 			// Only a completed flush covers anything.

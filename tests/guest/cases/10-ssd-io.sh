@@ -63,4 +63,25 @@ verify_pattern "$origin" 2M 1M second
 verify_pattern "$origin" 3M 6M first
 EOF2
 
+guest_case fua-writes
+guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - "${DISKS[@]}" <<'EOF2'
+cache=$(disk cache)
+origin=$(disk origin)
+dm_create wc "$(wc_table s "$origin" "$cache" 4096)"
+sb_seq() { blockdev --flushbufs "$cache"; dd if="$cache" bs=512 count=1 iflag=direct 2>/dev/null | od -An -tu8 -j24 -N8 | tr -d ' '; }
+before=$(sb_seq)
+# O_DSYNC direct writes carry REQ_FUA: each must be committed when it
+# completes, not at the next flush (in-tree defers that to the next flush).
+fio --name=fua --filename=/dev/mapper/wc --offset=16M --size=2M --bs=4k \
+	--rw=randwrite --ioengine=psync --direct=1 --sync=dsync \
+	--verify=crc32c --verify_fatal=1 --number_ios=64 >/tmp/fio.out 2>&1 ||
+	{ cat /tmp/fio.out; die "fio with O_DSYNC"; }
+after=$(sb_seq)
+log "status: $(dmsetup status wc)"
+log "superblock seq_count: $before -> $after"
+[ "$after" -ge $((before + 64)) ] || die "64 FUA writes made only $((after - before)) commits"
+expect_eq "$(wc_status_field wc 1)" 0 "error"
+dm_remove wc
+EOF2
+
 guest_finish
