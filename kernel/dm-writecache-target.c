@@ -72,6 +72,8 @@ static void wc_dtr(struct dm_target *ti)
 		dm_kcopyd_client_destroy(wc->kcopyd);
 	if (wc->retire_wq)
 		destroy_workqueue(wc->retire_wq);
+	bioset_exit(&wc->bio_set);
+	wc_pmem_release(wc);
 	mempool_exit(&wc->copy_pool);
 	if (wc->dm_io)
 		dm_io_client_destroy(wc->dm_io);
@@ -182,6 +184,39 @@ fail:
 	return r;
 }
 
+static int wc_open_pmem(struct dm_target *ti, struct wc_target *wc)
+{
+	unsigned long long start = wc_core_start_sector(wc->core) << SECTOR_SHIFT;
+	const char *error = NULL;
+	int need_format, r;
+
+	r = bioset_init(&wc->bio_set, BIO_POOL_SIZE, 0, BIOSET_NEED_BVECS);
+	if (r) {
+		ti->error = "Could not allocate bio set";
+		return r;
+	}
+	r = wc_pmem_claim(wc, &error);
+	if (r)
+		goto fail;
+	wc_core_set_pmem(wc->core, wc->pmem + start,
+			 bdev_nr_bytes(wc->cache->bdev) - start);
+	r = wc_core_check_superblock(wc->core, NULL, &need_format, &error);
+	if (r)
+		goto fail;
+	if (need_format) {
+		r = wc_run_program(wc, WC_PROG_FORMAT, 0, 0);
+		if (r) {
+			error = "Unable to initialize device";
+			goto fail;
+		}
+		r = wc_core_check_superblock(wc->core, NULL, &need_format, &error);
+	}
+fail:
+	if (r)
+		ti->error = (char *)error;
+	return r;
+}
+
 static int wc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct wc_dev_info info;
@@ -243,9 +278,11 @@ static int wc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		wc->max_age_jiffies = msecs_to_jiffies(wc_core_max_age_ms(wc->core));
 
 	if (wc_core_is_pmem(wc->core)) {
-		r = -EOPNOTSUPP;
-		ti->error = "Persistent memory mode is not supported by this build yet";
-		goto bad;
+		r = wc_open_pmem(ti, wc);
+		if (r)
+			goto bad;
+		ti->num_flush_bios = 1;
+		goto done;
 	}
 
 	wc->flush_thread = kthread_run(wc_flush_thread, wc, "dm_writecache_flush");
@@ -260,6 +297,7 @@ static int wc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 
 	ti->num_flush_bios = 2;
+done:
 	ti->flush_supported = true;
 	ti->num_discard_bios = 1;
 	ti->per_io_data_size = sizeof(struct wc_per_bio);
@@ -334,6 +372,14 @@ again:
 		atomic_inc(&wc->cache_in_flight[dir]);
 		mutex_unlock(&wc->lock);
 		return DM_MAPIO_REMAPPED;
+
+	case WC_MAP_COPY_PMEM:
+		/* One block between the bio and the mapping; then the rest. */
+		wc_pmem_copy_block(wc, bio, res.pmem,
+				   res.accept_sectors << SECTOR_SHIFT);
+		b.sector += res.accept_sectors;
+		b.nr_sectors -= res.accept_sectors;
+		goto again;
 
 	case WC_MAP_COMPLETE:
 		mutex_unlock(&wc->lock);

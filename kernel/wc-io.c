@@ -298,7 +298,7 @@ int wc_flush_thread(void *data)
 
 /* --- writeback -------------------------------------------------------------------- */
 
-static void wc_copy_done(struct wc_copy *c)
+void wc_copy_done(struct wc_copy *c)
 {
 	struct wc_target *wc = c->wc;
 	unsigned long flags;
@@ -356,6 +356,10 @@ static void wc_submit_job(struct wc_target *wc, const struct wc_wb_job *job)
 		wc_copy_done(c);
 		return;
 	}
+	if (wc->pmem) {
+		wc_pmem_submit_job(wc, job, c);
+		return;
+	}
 	from.bdev = wc->cache->bdev;
 	from.sector = job->cache_sector;
 	from.count = job->nr_sectors;
@@ -374,7 +378,8 @@ void wc_writeback_work(struct work_struct *work)
 	int requeue = 0;
 
 	/* Let kcopyd finish what it has, so completions can retire. */
-	dm_kcopyd_client_flush(wc->kcopyd);
+	if (wc->kcopyd)
+		dm_kcopyd_client_flush(wc->kcopyd);
 
 	/* pause_writeback: wait until the origin has been idle that long. */
 	while (pause && !wc_core_cleaner(wc->core) && !READ_ONCE(wc->writeback_all) &&

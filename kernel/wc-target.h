@@ -6,6 +6,7 @@
 #ifndef WC_TARGET_H
 #define WC_TARGET_H
 
+#include <linux/bio.h>
 #include <linux/device-mapper.h>
 #include <linux/dm-io.h>
 #include <linux/dm-kcopyd.h>
@@ -70,6 +71,11 @@ struct wc_target {
 	spinlock_t flush_lock;
 	struct bio_list flush_list;
 
+	/* PMEM mode: the DAX mapping of the cache device, and writeback bios. */
+	void *pmem;
+	bool pmem_vmapped;
+	struct bio_set bio_set;
+
 	struct timer_list autocommit_timer;
 	struct timer_list max_age_timer;
 	unsigned long autocommit_jiffies;
@@ -100,5 +106,14 @@ int wc_flush_thread(void *data);
 void wc_defer_bio(struct wc_target *wc, struct bio *bio);
 void wc_origin_write_begin(struct wc_origin_tracker *t);
 void wc_origin_write_end(struct wc_origin_tracker *t);
+void wc_copy_done(struct wc_copy *c);
+
+/* wc-pmem.c */
+int wc_pmem_claim(struct wc_target *wc, const char **error);
+void wc_pmem_release(struct wc_target *wc);
+void wc_pmem_copy_block(struct wc_target *wc, struct bio *bio, void *data,
+			unsigned int size);
+void wc_pmem_submit_job(struct wc_target *wc, const struct wc_wb_job *job,
+			struct wc_copy *c);
 
 #endif /* WC_TARGET_H */

@@ -119,6 +119,16 @@ int wc_core_writeback_next_job(wc_core *core, wc_wb_job *job)
 	return C(core).writeback_next_job(job);
 }
 
+void *wc_core_block_data(const wc_core *core, unsigned int e)
+{
+	return C(core).block_data(e);
+}
+
+unsigned int wc_core_job_next(const wc_core *core, unsigned int e)
+{
+	return C(core).job_next(e);
+}
+
 unsigned long long wc_core_writeback_queued(const wc_core *core)
 {
 	return C(core).writeback_queued();

@@ -15,8 +15,6 @@ Cache::~Cache()
 
 // --- geometry and superblock --------------------------------------------
 
-namespace {
-
 // The in-tree layout rule: as many blocks as fit together with their
 // entries, the data starting at the first block boundary after them.
 int calculate_layout(u64 bytes, u32 block_size, u64 *n_blocks, u64 *meta_bytes)
@@ -41,8 +39,6 @@ int calculate_layout(u64 bytes, u32 block_size, u64 *n_blocks, u64 *meta_bytes)
 	*meta_bytes = offset;
 	return 0;
 }
-
-} // namespace
 
 int Cache::ssd_geometry(const char **error)
 {
@@ -73,10 +69,16 @@ int Cache::check_superblock(const void *first_block, int *need_format,
 	u64 n, offset, data;
 
 	*need_format = 0;
-	if (first_block)
+	if (first_block) {
 		mem_copy(&s, first_block, sizeof(s));
-	else
+	} else if (cfg.pmem) {
+		if (wc_env_pmem_read(&s, pmem_, sizeof(s))) {
+			*error = "Hardware memory error when reading superblock";
+			return -WC_EIO;
+		}
+	} else {
 		s = sb_;
+	}
 	if (!s.magic && !s.version) {
 		*need_format = 1;
 		return 0;
@@ -221,8 +223,26 @@ void Cache::free_entry(u32 i, bool in_lru)
 		lru_.remove(i);
 	add_to_freelist(i);
 	entries_[i].seq = disk::kFreeSeq;
-	mark_dirty(i);
+	entry_changed(i, true);
 	events_ |= WC_EV_WAKE_FREELIST;
+}
+
+void Cache::entry_changed(u32 i, bool seq_only)
+{
+	if (!cfg.pmem) {
+		mark_dirty(i);
+		return;
+	}
+	if (error_)
+		return;
+	if (seq_only) {
+		// As in-tree: freeing stores only the seq, the sector stays.
+		wc_env_pmem_copy(&pmem_entry(i)->seq_count, &entries_[i].seq, sizeof(u64));
+		return;
+	}
+	disk::Entry de = {entries_[i].disk_sector(), entries_[i].seq};
+
+	wc_env_pmem_copy(pmem_entry(i), &de, sizeof(de));
 }
 
 void Cache::mark_dirty(u32 i)
@@ -276,9 +296,9 @@ void Cache::map(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 	if (bio.flags & WC_BIO_DISCARD)
 		map_discard(bio, res);
 	else if (!(bio.flags & WC_BIO_WRITE))
-		map_read(bio, res);
+		cfg.pmem ? map_pmem_read(bio, res) : map_read(bio, res);
 	else
-		map_write(bio, now_ms, res);
+		cfg.pmem ? map_pmem_write(bio, now_ms, res) : map_write(bio, now_ms, res);
 
 	if (res.action == WC_MAP_REMAP_ORIGIN && cfg.pause_ms &&
 	    (bio.flags & WC_BIO_WRITE) && !(bio.flags & WC_BIO_DISCARD))
@@ -289,6 +309,16 @@ void Cache::map_flush(const wc_bio &bio, wc_map_result &res)
 {
 	if (error_)
 		return;
+	if (cfg.pmem) {
+		// The commit is stores and fences: done right here.
+		stats_.flushes++;
+		commit_pmem();
+		if (error_)
+			return;
+		res.action = (cleaner_ || cfg.metadata_only) ? WC_MAP_REMAP_ORIGIN
+							     : WC_MAP_COMPLETE;
+		return;
+	}
 	// dm sends two empty flushes in SSD mode: the second one flushes the
 	// origin, for the writes that went around the cache.
 	if (bio.flags & WC_BIO_SECOND_FLUSH) {
@@ -304,6 +334,11 @@ void Cache::map_discard(const wc_bio &bio, wc_map_result &res)
 	stats_.discards += block_count(bio.nr_sectors);
 	if (error_)
 		return;
+	if (cfg.pmem) {
+		discard_range(bio.sector, bio.sector + bio.nr_sectors);
+		res.action = WC_MAP_REMAP_ORIGIN;
+		return;
+	}
 	res.action = WC_MAP_DEFER;
 }
 
@@ -380,7 +415,7 @@ void Cache::map_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 	}
 	entries_[e].set_sector(bio.sector);
 	entries_[e].seq = seq_count_;
-	mark_dirty(e);
+	entry_changed(e);
 	insert_entry(e, now_ms);
 	uncommitted_blocks_++;
 	stats_.writes_allocate++;
@@ -418,7 +453,7 @@ void Cache::write_ssd_run(const wc_bio &bio, u32 e, bool overwrite, u64 now_ms,
 				break;
 			entries_[f].set_sector(bio.sector + size);
 			entries_[f].seq = seq_count_;
-			mark_dirty(f);
+			entry_changed(f);
 			insert_entry(f, now_ms);
 			uncommitted_blocks_++;
 		} else {
@@ -454,6 +489,124 @@ void Cache::write_ssd_run(const wc_bio &bio, u32 e, bool overwrite, u64 now_ms,
 	} else {
 		events_ |= WC_EV_ARM_AUTOCOMMIT;
 	}
+}
+
+// PMEM mode: the caller copies one block at a time between the bio and the
+// mapping (WC_MAP_COPY_PMEM), advances the bio and maps the rest; a final
+// call with nothing left completes it.
+void Cache::map_pmem_read(const wc_bio &bio, wc_map_result &res)
+{
+	if (!bio.nr_sectors) {
+		res.action = WC_MAP_COMPLETE;
+		return;
+	}
+	u32 e = find_following(bio.sector);
+
+	stats_.reads++;
+	if (e != kNil && entries_[e].sector() == bio.sector) {
+		stats_.read_hits++;
+		res.action = WC_MAP_COPY_PMEM;
+		res.accept_sectors = block_sectors();
+		res.pmem = pmem_data(e);
+		return;
+	}
+	remap_origin(bio, e, res);
+	stats_.reads += block_count(res.accept_sectors) - 1;
+}
+
+void Cache::map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
+{
+	bool found_entry = false;
+	u32 e;
+
+	if (!bio.nr_sectors) {
+		// Every block is in the cache: FUA or a full batch commits.
+		if ((bio.flags & WC_BIO_FUA) || uncommitted_blocks_ >= cfg.autocommit_blocks)
+			commit_pmem();
+		else
+			events_ |= WC_EV_ARM_AUTOCOMMIT;
+		res.action = error_ ? WC_MAP_ERROR : WC_MAP_COMPLETE;
+		return;
+	}
+	if (error_) {
+		stats_.writes += block_count(bio.nr_sectors);
+		return;
+	}
+	e = find_exact(bio.sector);
+	if (e != kNil) {
+		if (!committed(e)) {
+			stats_.write_hits_uncommitted++;
+			goto copy;
+		}
+		// A committed block is never rewritten in place here: its
+		// old data must stay valid until the new copy commits.
+		stats_.write_hits_committed++;
+		found_entry = true;
+	} else if (cleaner_ || (cfg.metadata_only && !(bio.flags & WC_BIO_META))) {
+		remap_origin(bio, find_following(bio.sector), res);
+		stats_.writes_around += block_count(res.accept_sectors);
+		stats_.writes += block_count(res.accept_sectors);
+		return;
+	}
+	(void)found_entry;
+	e = pop_from_freelist(~0ULL);
+	if (e == kNil) {
+		stats_.writes_blocked_on_freelist++;
+		res.action = WC_MAP_WAIT_FREELIST;
+		return;
+	}
+	entries_[e].set_sector(bio.sector);
+	entries_[e].seq = seq_count_;
+	entry_changed(e);
+	insert_entry(e, now_ms);
+	uncommitted_blocks_++;
+	stats_.writes_allocate++;
+copy:
+	stats_.writes++;
+	res.action = WC_MAP_COPY_PMEM;
+	res.accept_sectors = block_sectors();
+	res.pmem = pmem_data(e);
+}
+
+// PMEM commit: the entries and data were stored with cache-line write-back;
+// one fence makes them durable, then the superblock's seq_count commits
+// them and a second fence makes that durable (invariant I1 for PMEM).
+void Cache::commit_pmem()
+{
+	uncommitted_blocks_ = 0;
+	if (error_ || lru_.empty() || committed(lru_.front()))
+		return;
+	wc_env_pmem_fence();
+	seq_count_++;
+	sb_.seq_count = seq_count_;
+	wc_env_pmem_copy(pmem_ + __builtin_offsetof(disk::Superblock, seq_count),
+			 &seq_count_, sizeof(u64));
+	wc_env_pmem_fence();
+	prog_.need_sync = false;
+	free_older_duplicates();
+	if (prog_.need_sync)
+		wc_env_pmem_fence();
+}
+
+// Drops the cached blocks of [start, end) that are not being written back.
+void Cache::discard_range(u64 start, u64 end)
+{
+	bool freed = false;
+
+	for (u32 e = find_lowest_at_or_after(start);
+	     e != kNil && entries_[e].sector() < end;) {
+		u32 next = index_.next(e);
+
+		if (!entries_[e].write_in_progress()) {
+			if (!committed(e) && uncommitted_blocks_)
+				uncommitted_blocks_--;
+			free_entry(e);
+			freed = true;
+		}
+		e = next;
+	}
+	if (freed && cfg.pmem)
+		wc_env_pmem_fence();
 }
 
 // --- writeback planning ---------------------------------------------------

@@ -58,6 +58,8 @@ constexpr u32 kMaxWritebackRun = 256;
 constexpr u32 kWritebackLatency = 64;
 constexpr u32 kMaxAgeDiv = 16;
 
+int calculate_layout(u64 bytes, u32 block_size, u64 *n_blocks, u64 *meta_bytes);
+
 class Cache {
 public:
 	Cache() = default;
@@ -89,6 +91,8 @@ public:
 	bool writeback_next_job(wc_wb_job *job);
 	void writeback_done(u32 head, int error);
 	u64 writeback_blocks() const { return writeback_size_; }
+	void *block_data(u32 e) const { return pmem_data(e); }
+	u32 job_next(u32 e) const { return entries_[e].lru[1]; }
 	u64 writeback_queued() const { return wb_queued_blocks_; }
 
 	// state
@@ -146,10 +150,30 @@ private:
 	void add_to_freelist(u32 i);
 	u32 pop_from_freelist(u64 expected_cache_sector);
 	void free_entry(u32 i, bool in_lru = true);
+	// An entry's metadata changed: SSD mode marks its chunk dirty for
+	// the next metadata write; PMEM mode stores it (durable at the next
+	// fence).  Nothing is stored once the error state is latched (I4).
+	void entry_changed(u32 i, bool seq_only = false);
 	void mark_dirty(u32 i);
 	void verify_watermark();
 
+	// PMEM mode: the mapping of metadata and data
+	disk::Entry *pmem_entry(u32 i) const
+	{
+		return reinterpret_cast<disk::Entry *>(pmem_ + disk::entry_offset(i));
+	}
+	u8 *pmem_data(u32 i) const
+	{
+		return pmem_ + metadata_bytes_ + (u64(i) << cfg.block_shift);
+	}
+	void commit_pmem();
+	void discard_range(u64 start, u64 end);
+	int format_pmem();
+	void load_pmem();
+
 	// map
+	void map_pmem_read(const wc_bio &bio, wc_map_result &res);
+	void map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res);
 	void map_flush(const wc_bio &bio, wc_map_result &res);
 	void map_discard(const wc_bio &bio, wc_map_result &res);
 	void map_read(const wc_bio &bio, wc_map_result &res);
@@ -173,6 +197,8 @@ private:
 	void step_commit(wc_io_op *op, int result);
 	void step_retire(wc_io_op *op, int result);
 	void step_discard(wc_io_op *op, int result);
+	void step_pmem(wc_io_op *op, int result);
+	void retire_jobs(int flush_result);
 	void load_entries(const u8 *buf, u64 first_byte, u64 bytes);
 	void load_one(u32 i, u64 sector, u64 seq);
 	void free_older_duplicates();

@@ -139,8 +139,7 @@ void Cache::program_step(wc_io_op *op, int result)
 {
 	op->error = 0;
 	if (cfg.pmem) {
-		// PMEM mode is not implemented in the core yet.
-		finish(op, -WC_EOPNOTSUPP);
+		step_pmem(op, result);
 		return;
 	}
 	switch (prog_.kind) {
@@ -239,7 +238,7 @@ void Cache::load_one(u32 i, u64 sector, u64 seq)
 		// Free, or written after the last commit: gone.
 		if (seq != disk::kFreeSeq) {
 			e.seq = disk::kFreeSeq;
-			mark_dirty(i);
+			entry_changed(i, true);
 		}
 		add_to_freelist(i);
 		return;
@@ -269,7 +268,7 @@ void Cache::load_one(u32 i, u64 sector, u64 seq)
 	}
 	if (entries_[old].seq > seq) {
 		e.seq = disk::kFreeSeq;
-		mark_dirty(i);
+		entry_changed(i, true);
 		add_to_freelist(i);
 	} else {
 		free_entry(old);
@@ -484,6 +483,36 @@ void Cache::step_commit(wc_io_op *op, int result)
 
 // --- retire: free the blocks whose writeback completed ------------------------
 
+// `flush_result` is the outcome of the origin flush that precedes this.
+void Cache::retire_jobs(int flush_result)
+{
+	if (flush_result) {
+		text::Message<64> m;
+
+		m().str("error flushing metadata: ").sdec(flush_result);
+		set_error(flush_result, m.c_str());
+	}
+	for (u32 head = retire_head_; head != kNil;) {
+		u32 next_job = entries_[head].lru[0];
+
+		for (u32 e = head; e != kNil;) {
+			u32 next = entries_[e].lru[1];
+
+			entries_[e].set_write_in_progress(false);
+			entries_[e].lru[0] = entries_[e].lru[1] = kNil;
+			writeback_size_--;
+			// In the error state the blocks stay cached: the
+			// origin may not hold their data.
+			if (!error_)
+				free_entry(e, false);
+			e = next;
+		}
+		head = next_job;
+	}
+	retire_head_ = kNil;
+	events_ |= WC_EV_WAKE_FREELIST;
+}
+
 void Cache::step_retire(wc_io_op *op, int result)
 {
 	switch (prog_.pc) {
@@ -495,31 +524,7 @@ void Cache::step_retire(wc_io_op *op, int result)
 		prog_.pc = 1;
 		return;
 	case 1:
-		if (result) {
-			text::Message<64> m;
-
-			m().str("error flushing metadata: ").sdec(result);
-			set_error(result, m.c_str());
-		}
-		for (u32 head = retire_head_; head != kNil;) {
-			u32 next_job = entries_[head].lru[0];
-
-			for (u32 e = head; e != kNil;) {
-				u32 next = entries_[e].lru[1];
-
-				entries_[e].set_write_in_progress(false);
-				entries_[e].lru[0] = entries_[e].lru[1] = kNil;
-				writeback_size_--;
-				// In the error state the blocks stay cached:
-				// the origin may not hold their data.
-				if (!error_)
-					free_entry(e, false);
-				e = next;
-			}
-			head = next_job;
-		}
-		retire_head_ = kNil;
-		events_ |= WC_EV_WAKE_FREELIST;
+		retire_jobs(result);
 		// Reads mapped to the freed blocks must finish before the
 		// lock is dropped and the blocks can be reused.
 		op->kind = WC_IO_WAIT_CACHE_READS;
@@ -565,17 +570,7 @@ void Cache::step_discard(wc_io_op *op, int result)
 		prog_.pc = 2;
 		return;
 	case 2:
-		for (u32 e = find_lowest_at_or_after(start);
-		     e != kNil && entries_[e].sector() < end;) {
-			u32 next = index_.next(e);
-
-			if (!entries_[e].write_in_progress()) {
-				if (!committed(e) && uncommitted_blocks_)
-					uncommitted_blocks_--;
-				free_entry(e);
-			}
-			e = next;
-		}
+		discard_range(start, end);
 		prog_.pc = 3;
 		[[fallthrough]];
 	default:
@@ -587,6 +582,121 @@ void Cache::step_discard(wc_io_op *op, int result)
 		case Sync::kFailed:
 			return finish(op, -WC_EIO);
 		}
+	}
+}
+
+} // namespace wc
+
+namespace wc {
+
+// --- PMEM mode: metadata lives in the mapping; only the origin has I/O ----
+
+int Cache::format_pmem()
+{
+	u64 n, meta;
+	int r = calculate_layout(area_bytes_, cfg.block_size, &n, &meta);
+
+	if (r)
+		return r;
+	if (n > kMaxBlocks)
+		return -WC_EFBIG;
+	n_blocks_ = n;
+	metadata_bytes_ = meta;
+
+	disk::Superblock s = {};
+	const disk::Entry blank = {disk::kFreeSector, disk::kFreeSeq};
+	const u32 magic = disk::kMagic;
+
+	s.version = disk::kVersion;
+	s.block_size = cfg.block_size;
+	s.n_blocks = n;
+	wc_env_pmem_copy(pmem_, &s, sizeof(s));
+	for (u64 i = 0; i < n; i++) {
+		wc_env_pmem_copy(pmem_entry(u32(i)), &blank, sizeof(blank));
+		if (!(i & 4095))
+			wc_env_yield();
+	}
+	wc_env_pmem_fence();
+	// The magic last: a crash before it leaves a blank device.
+	wc_env_pmem_copy(pmem_, &magic, sizeof(magic));
+	wc_env_pmem_fence();
+	sb_ = s;
+	sb_.magic = magic;
+	return 0;
+}
+
+void Cache::load_pmem()
+{
+	disk::Superblock s;
+	int r;
+
+	reset_containers();
+	origin_sectors_ = prog_.arg0;
+	r = wc_env_pmem_read(&s, pmem_, sizeof(s));
+	if (r) {
+		text::Message<80> m;
+
+		m().str("hardware memory error when reading superblock: ").sdec(r);
+		set_error(r, m.c_str());
+		s.seq_count = 0;
+	}
+	seq_count_ = s.seq_count;
+	sb_.seq_count = seq_count_;
+	for (u64 i = 0; i < n_blocks_; i++) {
+		disk::Entry de = {disk::kFreeSector, disk::kFreeSeq};
+
+		if (!error_) {
+			r = wc_env_pmem_read(&de, pmem_entry(u32(i)), sizeof(de));
+			if (r) {
+				text::Message<96> m;
+
+				m().str("hardware memory error when reading metadata entry ");
+				m().dec(i).str(": ").sdec(r);
+				set_error(r, m.c_str());
+				de = {disk::kFreeSector, disk::kFreeSeq};
+			}
+		}
+		load_one(u32(i), de.original_sector, de.seq_count);
+		if (!(i & 4095))
+			wc_env_yield();
+	}
+	wc_env_pmem_fence();
+	verify_watermark();
+}
+
+void Cache::step_pmem(wc_io_op *op, int result)
+{
+	switch (prog_.kind) {
+	case WC_PROG_FORMAT:
+		return finish(op, format_pmem());
+	case WC_PROG_LOAD:
+		load_pmem();
+		return finish(op, error_);
+	case WC_PROG_COMMIT:
+		commit_pmem();
+		return finish(op, error_ ? -WC_EIO : 0);
+	case WC_PROG_DISCARD:
+		discard_range(prog_.arg0, prog_.arg1);
+		return finish(op, 0);
+	case WC_PROG_RETIRE:
+		if (prog_.pc == 0) {
+			if (retire_head_ == kNil)
+				return finish(op, 0);
+			prog_.pc = 1;
+			// With nofua the copies were written without FUA:
+			// flush the origin before the blocks are freed (I3).
+			if (!cfg.writeback_fua) {
+				op->kind = WC_IO_FLUSH_ORIGIN;
+				return;
+			}
+			result = 0;
+		}
+		retire_jobs(result);
+		if (!error_)
+			wc_env_pmem_fence();
+		return finish(op, 0);
+	default:
+		return finish(op, -WC_EINVAL);
 	}
 }
 

@@ -238,6 +238,13 @@ enum wc_wb_status {
 void wc_core_writeback_begin(struct wc_core *core);
 int wc_core_writeback_plan(struct wc_core *core, unsigned long long now_ms,
 			   int writeback_all, int *requeue);
+/*
+ * PMEM mode: a job's blocks, for building the writeback bio from the
+ * mapping: the data of block `e`, and the block after `e` in its job.
+ */
+void *wc_core_block_data(const struct wc_core *core, unsigned int e);
+unsigned int wc_core_job_next(const struct wc_core *core, unsigned int e);
+
 /* The next planned job, or 0 when there is none. */
 int wc_core_writeback_next_job(struct wc_core *core, struct wc_wb_job *job);
 /* Blocks planned but not yet taken by next_job (for the jobs throttle). */
