@@ -80,6 +80,27 @@ done
 echo "after messages: $(dmsetup status w | cut -d' ' -f4-)" >>"$out"
 echo "table after cleaner message: $(dmsetup table w | cut -d' ' -f4-)" >>"$out"
 dmsetup remove --noudevsync w
+
+# Persistent-memory mode: table lines, and a fixed workload.
+p=$(pmem_dev)
+dd if=/dev/zero of="$p" bs=4096 count=1 oflag=direct 2>/dev/null
+try_table p $o $p 4096 0
+try_table p $o $p 4096 1 nofua
+try_table p $o $p 4096 2 fua pause_writeback 5
+try_table p $o $p 4096 3 pause_writeback 5 fua
+try_table p $o $p 4096 8 fua metadata_only autocommit_blocks 7 autocommit_time 100 max_age 1000
+try_table p $o $p 512 0
+printf '%s\n' "0 $(sectors "$origin") writecache p $o $p 4096 0" | dmsetup create --noudevsync w
+dmsetup mknodes w
+echo "pmem fresh: $(dmsetup status w | cut -d' ' -f4-)" >>"$out"
+dd if=/dev/urandom of=/dev/mapper/w bs=4096 count=64 seek=16 oflag=direct 2>/dev/null
+dd if=/dev/mapper/w of=/dev/null bs=4096 count=128 iflag=direct 2>/dev/null
+dd if=/dev/urandom of=/dev/mapper/w bs=4096 count=8 seek=16 oflag=direct 2>/dev/null
+dd if=/dev/urandom of=/dev/mapper/w bs=8192 count=4 seek=100 oflag=direct conv=fsync 2>/dev/null
+echo "pmem workload: $(dmsetup status w | cut -d' ' -f4-)" >>"$out"
+dmsetup message w 0 flush
+echo "pmem after flush: $(dmsetup status w | cut -d' ' -f4-)" >>"$out"
+dmsetup remove --noudevsync w
 cat "$out"
 EOF2
 
@@ -88,7 +109,7 @@ run_with() {
 	shift
 	local dir=$WC_WORKDIR/$what
 	rm -rf "$dir"
-	guest_boot "$WC_KVER" "$dir" "$script" --disk cache:32 --disk origin:128 "$@" || return 1
+	guest_boot "$WC_KVER" "$dir" "$script" --disk cache:32 --disk origin:128 --pmem 32 "$@" || return 1
 	cp "$GUEST_SHARE/compare.txt" "$WC_WORKDIR/$what.txt"
 }
 
