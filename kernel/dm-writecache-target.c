@@ -28,6 +28,7 @@ enum {
 	WC_PB_CACHE_WRITE = 2,
 	WC_PB_ORIGIN_WRITE = 4,
 	WC_PB_COMMIT_AFTER = 8,
+	WC_PB_ORIGIN_WRITE_ANY = 16,	/* any data write sent to the origin */
 };
 
 struct wc_per_bio {
@@ -92,6 +93,7 @@ static int wc_alloc(struct dm_target *ti, struct wc_target *wc)
 	int i, r;
 
 	mutex_init(&wc->lock);
+	atomic_set(&wc->pending_errors, 0);
 	for (i = 0; i < 2; i++) {
 		atomic_set(&wc->cache_in_flight[i], 0);
 		init_waitqueue_head(&wc->cache_in_flight_wait[i]);
@@ -340,7 +342,7 @@ static int wc_map(struct dm_target *ti, struct bio *bio)
 	if (bio->bi_opf & REQ_META)
 		b.flags |= WC_BIO_META;
 
-	mutex_lock(&wc->lock);
+	wc_lock(wc);
 again:
 	wc_core_map(wc->core, &b, wc_now_ms(), &res);
 	wc_handle_events(wc);
@@ -353,6 +355,8 @@ again:
 			pb->flags |= WC_PB_ORIGIN_WRITE;
 			wc_origin_write_begin(&wc->origin_writes);
 		}
+		if ((b.flags & WC_BIO_WRITE) && !(b.flags & (WC_BIO_DISCARD | WC_BIO_PREFLUSH)))
+			pb->flags |= WC_PB_ORIGIN_WRITE_ANY;
 		bio_set_dev(bio, wc->origin->bdev);
 		mutex_unlock(&wc->lock);
 		return DM_MAPIO_REMAPPED;
@@ -411,11 +415,16 @@ static int wc_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *status
 	if (pb->flags & (WC_PB_CACHE_READ | WC_PB_CACHE_WRITE)) {
 		int dir = (pb->flags & WC_PB_CACHE_WRITE) ? WRITE : READ;
 
+		if (unlikely(*status))
+			wc_note_error(wc, dir == WRITE ? WC_ERR_CACHE_WRITE
+						       : WC_ERR_CACHE_READ);
 		if (atomic_dec_and_test(&wc->cache_in_flight[dir]))
 			wake_up(&wc->cache_in_flight_wait[dir]);
 	}
 	if (pb->flags & WC_PB_ORIGIN_WRITE)
 		wc_origin_write_end(&wc->origin_writes);
+	if (unlikely(*status) && (pb->flags & WC_PB_ORIGIN_WRITE_ANY))
+		wc_note_error(wc, WC_ERR_ORIGIN_WRITE);
 	if ((pb->flags & WC_PB_COMMIT_AFTER) && !*status) {
 		/*
 		 * A FUA write reached the cache: commit its entries before it
@@ -441,7 +450,7 @@ static void wc_postsuspend(struct dm_target *ti)
 	timer_delete_sync(&wc->autocommit_timer);
 	timer_delete_sync(&wc->max_age_timer);
 
-	mutex_lock(&wc->lock);
+	wc_lock(wc);
 	wc_run_program(wc, WC_PROG_COMMIT, 0, 0);
 	flush_on_suspend = wc_core_flush_on_suspend(wc->core);
 	if (flush_on_suspend) {
@@ -453,7 +462,7 @@ static void wc_postsuspend(struct dm_target *ti)
 
 	drain_workqueue(wc->wq);
 
-	mutex_lock(&wc->lock);
+	wc_lock(wc);
 	if (flush_on_suspend)
 		wc->writeback_all--;
 	while (wc_core_writeback_blocks(wc->core))
@@ -466,7 +475,7 @@ static void wc_resume(struct dm_target *ti)
 {
 	struct wc_target *wc = ti->private;
 
-	mutex_lock(&wc->lock);
+	wc_lock(wc);
 	wc->suspending = false;
 	wc_run_program(wc, WC_PROG_LOAD, bdev_nr_sectors(wc->origin->bdev),
 		       wc_now_ms());
@@ -482,7 +491,7 @@ static int wc_message_flush(struct wc_target *wc)
 {
 	int r = 0;
 
-	mutex_lock(&wc->lock);
+	wc_lock(wc);
 	if (dm_suspended(wc->ti)) {
 		mutex_unlock(&wc->lock);
 		return -EBUSY;
@@ -498,7 +507,7 @@ static int wc_message_flush(struct wc_target *wc)
 
 	flush_workqueue(wc->wq);
 
-	mutex_lock(&wc->lock);
+	wc_lock(wc);
 	wc->writeback_all--;
 	if (wc_core_error(wc->core))
 		r = -EIO;
@@ -512,7 +521,7 @@ static int wc_message(struct dm_target *ti, unsigned int argc, char **argv,
 	struct wc_target *wc = ti->private;
 	int action, r;
 
-	mutex_lock(&wc->lock);
+	wc_lock(wc);
 	r = wc_core_message(wc->core, argc, argv, &action);
 	if (!r && action == WC_MSG_CLEANER && !dm_suspended(ti))
 		queue_work(wc->wq, &wc->writeback_work);
@@ -529,7 +538,7 @@ static void wc_status(struct dm_target *ti, status_type_t type,
 
 	switch (type) {
 	case STATUSTYPE_INFO:
-		mutex_lock(&wc->lock);
+		wc_lock(wc);
 		wc_core_status(wc->core, result, maxlen);
 		mutex_unlock(&wc->lock);
 		break;

@@ -16,6 +16,36 @@ unsigned long long wc_now_ms(void)
 	return jiffies_to_msecs(jiffies);
 }
 
+/*
+ * Takes the lock, and hands the core the device errors end_io saw since:
+ * a failed write to either device, or a failed read of the cache, latches
+ * the error state (new writes fail, committed data stays readable).
+ */
+void wc_lock(struct wc_target *wc)
+{
+	int what;
+
+	mutex_lock(&wc->lock);
+	what = atomic_xchg(&wc->pending_errors, 0);
+	if (likely(!what))
+		return;
+	if (what & WC_ERR_CACHE_WRITE)
+		wc_core_set_error(wc->core, -EIO, "I/O error writing to the cache device");
+	else if (what & WC_ERR_CACHE_READ)
+		wc_core_set_error(wc->core, -EIO, "I/O error reading from the cache device");
+	else
+		wc_core_set_error(wc->core, -EIO, "I/O error writing to the origin device");
+	wc_handle_events(wc);
+}
+
+/* From end_io, possibly in interrupt context. */
+void wc_note_error(struct wc_target *wc, int what)
+{
+	atomic_or(what, &wc->pending_errors);
+	/* Writers sleeping on a full cache must see the error. */
+	wake_up(&wc->freelist_wait);
+}
+
 void wc_wait_on_freelist(struct wc_target *wc)
 {
 	DEFINE_WAIT(wait);
@@ -24,7 +54,7 @@ void wc_wait_on_freelist(struct wc_target *wc)
 	mutex_unlock(&wc->lock);
 	io_schedule();
 	finish_wait(&wc->freelist_wait, &wait);
-	mutex_lock(&wc->lock);
+	wc_lock(wc);
 }
 
 /* Acts on what the last calls into the core asked for.  Lock held. */
@@ -233,7 +263,7 @@ void wc_commit_work(struct work_struct *work)
 {
 	struct wc_target *wc = container_of(work, struct wc_target, commit_work);
 
-	mutex_lock(&wc->lock);
+	wc_lock(wc);
 	wc_run_program(wc, WC_PROG_COMMIT, 0, 0);
 	mutex_unlock(&wc->lock);
 }
@@ -275,7 +305,7 @@ int wc_flush_thread(void *data)
 			continue;
 		}
 
-		mutex_lock(&wc->lock);
+		wc_lock(wc);
 		if (bio_op(bio) == REQ_OP_DISCARD) {
 			wc_run_program(wc, WC_PROG_DISCARD, bio->bi_iter.bi_sector,
 				       bio_end_sector(bio));
@@ -333,7 +363,7 @@ void wc_retire_work(struct work_struct *work)
 	if (list_empty(&list))
 		return;
 
-	mutex_lock(&wc->lock);
+	wc_lock(wc);
 	list_for_each_entry_safe(c, tmp, &list, list) {
 		wc_core_writeback_done(wc->core, c->head, c->error);
 		list_del(&c->list);
@@ -391,7 +421,7 @@ void wc_writeback_work(struct work_struct *work)
 		schedule_timeout_idle(min(pause - idle, (unsigned long)HZ));
 	}
 
-	mutex_lock(&wc->lock);
+	wc_lock(wc);
 restart:
 	wc_core_writeback_begin(wc->core);
 	for (;;) {
@@ -421,7 +451,7 @@ restart:
 		mutex_unlock(&wc->lock);
 		wc_submit_job(wc, &job);
 		cond_resched();
-		mutex_lock(&wc->lock);
+		wc_lock(wc);
 		while (max_jobs && !wc_core_error(wc->core) &&
 		       wc_core_writeback_blocks(wc->core) -
 		       wc_core_writeback_queued(wc->core) >= max_jobs)

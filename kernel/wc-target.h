@@ -39,6 +39,8 @@ struct wc_target {
 
 	/* Held around every call into the core. */
 	struct mutex lock;
+	/* Device errors seen in end_io, latched at the next wc_lock(). */
+	atomic_t pending_errors;
 
 	struct dm_io_client *dm_io;
 	struct dm_kcopyd_client *kcopyd;
@@ -91,7 +93,16 @@ struct wc_copy {
 	int error;
 };
 
+/* What end_io saw fail (wc_target.pending_errors). */
+enum {
+	WC_ERR_CACHE_READ = 1,
+	WC_ERR_CACHE_WRITE = 2,
+	WC_ERR_ORIGIN_WRITE = 4,
+};
+
 /* wc-io.c */
+void wc_lock(struct wc_target *wc);
+void wc_note_error(struct wc_target *wc, int what);
 int wc_run_program(struct wc_target *wc, int program,
 		   unsigned long long arg0, unsigned long long arg1);
 int wc_read_sync(struct wc_target *wc, void *buf, sector_t sector,
