@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "env_user.h"
+#include "sim_pmem.h"
 #include "wc_env.h"
 
 namespace wc::model {
@@ -33,10 +34,19 @@ void wc_env_log(int level, const char *msg)
 
 void wc_env_pmem_copy(void *dst, const void *src, unsigned long len)
 {
-	memcpy(dst, src, len);
+	auto *pmem = wc::model::SimPmem::active;
+
+	if (pmem && pmem->contains(dst))
+		pmem->store(dst, src, len);
+	else
+		memcpy(dst, src, len);
 }
 
-void wc_env_pmem_fence(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+void wc_env_pmem_fence(void)
+{
+	if (wc::model::SimPmem::active)
+		wc::model::SimPmem::active->fence();
+}
 
 int wc_env_pmem_read(void *dst, const void *src, unsigned long len)
 {

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "model.h"
 
+#include <algorithm>
 #include <cstring>
+
+#include "wc_env.h"
 
 namespace wc::model {
 
 constexpr uint32_t kSector = 512;
 constexpr unsigned kBufs = 4;
 
-Model::Model(SimDevice &origin, SimDevice &cache)
-	: origin_(origin), cache_(cache), bufs_(size_t(kBufs) * WC_META_BUF_BYTES)
+Model::Model(SimDevice &origin, SimDevice &cache, SimPmem *pmem)
+	: origin_(origin), cache_(cache), pmem_(pmem), bufs_(size_t(kBufs) * WC_META_BUF_BYTES)
 {
 }
 
@@ -31,7 +34,7 @@ int Model::create(const std::vector<std::string> &table, std::string *error)
 		return -WC_EINVAL;
 	}
 	wc_dev_info info = {};
-	info.cache_bytes = cache_.sectors() * kSector;
+	info.cache_bytes = pmem_ ? pmem_->size() : cache_.sectors() * kSector;
 	info.origin_logical_block_size = 512;
 	info.cache_logical_block_size = 512;
 	info.page_size = 4096;
@@ -42,8 +45,28 @@ int Model::create(const std::vector<std::string> &table, std::string *error)
 		return r;
 	}
 	if (wc_core_is_pmem(core_)) {
-		*error = "Persistent memory mode is not supported by this build yet";
-		return -WC_EOPNOTSUPP;
+		if (!pmem_) {
+			*error = "Cache device does not support DAX";
+			return -WC_EOPNOTSUPP;
+		}
+		uint64_t start = wc_core_start_sector(core_) * kSector;
+
+		wc_core_set_pmem(core_, pmem_->data() + start, pmem_->size() - start);
+		r = wc_core_check_superblock(core_, nullptr, &need_format, &err);
+		if (!r && need_format) {
+			r = run_program(WC_PROG_FORMAT);
+			if (r) {
+				*error = "Unable to initialize device";
+				return r;
+			}
+			r = wc_core_check_superblock(core_, nullptr, &need_format, &err);
+		}
+		if (r) {
+			*error = err;
+			return r;
+		}
+		resume();
+		return 0;
 	}
 	r = wc_core_ssd_geometry(core_, &err);
 	if (r) {
@@ -176,6 +199,20 @@ int Model::submit(const wc_bio &bio_in, uint8_t *data, bool is_write)
 		case WC_MAP_REMAP_CACHE:
 			dev = &cache_;
 			break;
+		case WC_MAP_COPY_PMEM: {
+			size_t len = size_t(res.accept_sectors) * kSector;
+
+			if (is_write)
+				wc_env_pmem_copy(res.pmem, data, len);
+			else
+				memcpy(data, res.pmem, len);
+			bio.sector += res.accept_sectors;
+			bio.nr_sectors -= res.accept_sectors;
+			data += len;
+			// Mapped again even when nothing is left: the core
+			// decides then whether the write commits.
+			continue;
+		}
 		default:
 			return -WC_EINVAL;
 		}
@@ -267,10 +304,22 @@ uint64_t Model::writeback(bool all)
 
 		if (job.nr_sectors) {
 			data.resize(size_t(job.nr_sectors) * kSector);
-			error = cache_.read(job.cache_sector, data.data(), job.nr_sectors);
+			if (pmem_) {
+				// Straight from the mapping, block by block.
+				size_t bs = wc_core_block_size(core_);
+				unsigned e = job.head;
+
+				for (size_t off = 0; off < data.size(); off += bs) {
+					memcpy(&data[off], wc_core_block_data(core_, e),
+					       std::min(bs, data.size() - off));
+					e = wc_core_job_next(core_, e);
+				}
+			} else {
+				error = cache_.read(job.cache_sector, data.data(), job.nr_sectors);
+			}
 			if (!error)
-				error = origin_.write(job.origin_sector, data.data(),
-						      job.nr_sectors, false);
+				error = origin_.write(job.origin_sector, data.data(), job.nr_sectors,
+						      pmem_ && wc_core_writeback_fua(core_));
 		}
 		wc_core_writeback_done(core_, job.head, error);
 		blocks += job.nr_blocks;

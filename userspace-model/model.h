@@ -12,13 +12,15 @@
 #include <vector>
 
 #include "sim_device.h"
+#include "sim_pmem.h"
 #include "wc_core.h"
 
 namespace wc::model {
 
 class Model {
 public:
-	Model(SimDevice &origin, SimDevice &cache);
+	// `pmem` is the cache in p mode (`cache` is then unused).
+	Model(SimDevice &origin, SimDevice &cache, SimPmem *pmem = nullptr);
 	~Model();
 	Model(const Model &) = delete;
 	Model &operator=(const Model &) = delete;
@@ -58,6 +60,7 @@ private:
 
 	SimDevice &origin_;
 	SimDevice &cache_;
+	SimPmem *pmem_;
 	wc_core *core_ = nullptr;
 	std::vector<uint8_t> bufs_;
 	unsigned writeback_all_ = 0;

@@ -57,6 +57,23 @@ int SimDevice::flush()
 	return 0;
 }
 
+std::vector<uint8_t> SimDevice::power_loss_image(std::mt19937_64 &rng) const
+{
+	std::vector<uint8_t> image = durable_;
+
+	for (const Pending &p : pending_)
+		if (rng() & 1)
+			memcpy(&image[p.sector * kSector], p.data.data(), kSector);
+	return image;
+}
+
+void SimDevice::load_image(const std::vector<uint8_t> &image)
+{
+	current_ = image;
+	durable_ = image;
+	pending_.clear();
+}
+
 void SimDevice::crash(std::mt19937_64 &rng)
 {
 	for (const Pending &p : pending_)

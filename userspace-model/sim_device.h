@@ -24,6 +24,10 @@ public:
 	int read(uint64_t sector, uint8_t *data, uint32_t nr_sectors) const;
 	int flush();
 	void crash(std::mt19937_64 &rng);
+	// What a power loss now would leave, without losing anything yet; and
+	// a reboot onto such an image.
+	std::vector<uint8_t> power_loss_image(std::mt19937_64 &rng) const;
+	void load_image(const std::vector<uint8_t> &image);
 
 	// Content as reads see it / as it would survive a power loss with no
 	// volatile write persisting.

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+// Persistent-memory mode through the model, with simulated pmem: its rules,
+// and power loss at every store and fence.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "model_helpers.h"
+#include "ondisk.h"
+
+using namespace wc;
+using namespace wc::test;
+
+namespace {
+
+constexpr uint64_t kOrigin = 16 * 1024 * 2;	// 16 MiB
+constexpr uint64_t kPmemBytes = 1 << 20;	// 1 MiB: 252 blocks
+
+struct PmemRig {
+	model::SimDevice origin{kOrigin};
+	model::SimDevice unused{8};
+	model::SimPmem pmem{kPmemBytes};
+	std::unique_ptr<model::Model> target;
+	std::vector<std::string> table = {"p", "o", "c", "4096", "0"};
+
+	int open(std::string *error = nullptr)
+	{
+		std::string e;
+		target = std::make_unique<model::Model>(origin, unused, &pmem);
+		int r = target->create(table, &e);
+		if (error)
+			*error = e;
+		return r;
+	}
+	std::vector<uint64_t> status() { return status_fields(target->status()); }
+	disk::Superblock sb()
+	{
+		disk::Superblock s;
+		memcpy(&s, pmem.data(), sizeof(s));
+		return s;
+	}
+};
+
+} // namespace
+
+TEST(Pmem, FormatsAndCommitsWithFences)
+{
+	PmemRig rig;
+	ASSERT_EQ(rig.open(), 0);
+	EXPECT_EQ(rig.sb().magic, disk::kMagic);
+	uint64_t n = rig.status()[kBlocks];
+	EXPECT_EQ(n, rig.sb().n_blocks);
+	ASSERT_EQ(rig.target->write(64, pattern(64, 16, 1)), 0);
+	EXPECT_EQ(rig.sb().seq_count, 0u);
+	ASSERT_EQ(rig.target->flush(), 0);
+	EXPECT_EQ(rig.sb().seq_count, 1u);
+	std::vector<uint8_t> out;
+	ASSERT_EQ(rig.target->read(64, 16, &out), 0);
+	EXPECT_EQ(out, pattern(64, 16, 1));
+	EXPECT_EQ(rig.status()[kFree], n - 2);
+}
+
+TEST(Pmem, CommittedBlocksAreNeverRewrittenInPlace)
+{
+	PmemRig rig;
+	ASSERT_EQ(rig.open(), 0);
+	uint64_t n = rig.status()[kBlocks];
+	ASSERT_EQ(rig.target->write(64, pattern(64, 8, 1)), 0);
+	ASSERT_EQ(rig.target->flush(), 0);
+	ASSERT_EQ(rig.target->write(64, pattern(64, 8, 2)), 0);
+	auto st = rig.status();
+	EXPECT_EQ(st[kWriteHitsCommitted], 1u);
+	EXPECT_EQ(st[kFree], n - 2);	// the old copy stays until the commit
+	std::vector<uint8_t> out;
+	ASSERT_EQ(rig.target->read(64, 8, &out), 0);
+	EXPECT_EQ(out, pattern(64, 8, 2));
+	ASSERT_EQ(rig.target->flush(), 0);
+	EXPECT_EQ(rig.status()[kFree], n - 1);
+	EXPECT_TRUE(wc_core_validate(rig.target->core()));
+}
+
+TEST(Pmem, FuaCommitsAndAutocommitBlocks)
+{
+	PmemRig rig;
+	rig.table = {"p", "o", "c", "4096", "2", "autocommit_blocks", "3"};
+	ASSERT_EQ(rig.open(), 0);
+	ASSERT_EQ(rig.target->write(0, pattern(0, 8, 1), WC_BIO_FUA), 0);
+	EXPECT_EQ(rig.sb().seq_count, 1u);
+	ASSERT_EQ(rig.target->write(8, pattern(8, 8, 1)), 0);
+	ASSERT_EQ(rig.target->write(16, pattern(16, 8, 1)), 0);
+	EXPECT_EQ(rig.sb().seq_count, 1u);
+	ASSERT_EQ(rig.target->write(24, pattern(24, 8, 1)), 0);
+	EXPECT_EQ(rig.sb().seq_count, 2u);
+}
+
+TEST(Pmem, DrainsToTheOriginAndReloads)
+{
+	PmemRig rig;
+	ASSERT_EQ(rig.open(), 0);
+	uint64_t n = rig.status()[kBlocks];
+	for (uint64_t b = 0; b < 40; b++)
+		ASSERT_EQ(rig.target->write(b * 24, pattern(b * 24, 8, 3)), 0);
+	ASSERT_EQ(rig.target->message({"flush"}), 0);
+	EXPECT_EQ(rig.status()[kFree], n);
+	for (uint64_t b = 0; b < 40; b++)
+		EXPECT_EQ(memcmp(&rig.origin.durable()[b * 24 * kSector],
+				 pattern(b * 24, 8, 3).data(), 4096), 0);
+	ASSERT_EQ(rig.open(), 0);
+	EXPECT_EQ(rig.status()[kFree], n);
+}
+
+TEST(Pmem, FullCacheWaitsInsteadOfWritingAround)
+{
+	PmemRig rig;
+	ASSERT_EQ(rig.open(), 0);
+	uint64_t n = rig.status()[kBlocks];
+	for (uint64_t b = 0; b < n + 10; b++)
+		ASSERT_EQ(rig.target->write(b * 8, pattern(b * 8, 8, 1)), 0);
+	auto st = rig.status();
+	EXPECT_EQ(st[kWritesAround], 0u);
+	EXPECT_GT(st[kWritesBlocked], 0u);
+	std::vector<uint8_t> out;
+	for (uint64_t b = 0; b < n + 10; b++) {
+		ASSERT_EQ(rig.target->read(b * 8, 8, &out), 0);
+		ASSERT_EQ(out, pattern(b * 8, 8, 1)) << "block " << b;
+	}
+}
+
+// Power loss at every store and fence of a workload.  The images of the
+// pmem and of the origin are taken at that instant, along with what the
+// workload had been promised; a target built on the images must honour it.
+TEST(Pmem, PowerLossAtEveryStoreAndFence)
+{
+	constexpr int kSteps = 80;
+	constexpr uint64_t kBlocks = 40;
+	auto block = [](uint64_t b, uint64_t v) {
+		return v ? pattern(b * 8, 8, v) : std::vector<uint8_t>(4096, 0);
+	};
+	uint64_t total = 0;
+
+	for (uint64_t k = 1; total == 0 || k <= total; k++) {
+		PmemRig rig;
+		rig.table = {"p", "o", "c", "4096", "2", "autocommit_blocks", "5"};
+		ASSERT_EQ(rig.open(), 0);
+		std::mt19937_64 rng(7), loss_rng(k);
+		std::map<uint64_t, uint64_t> stable, latest;
+		std::map<uint64_t, std::set<uint64_t>> since;
+		std::map<uint64_t, uint64_t> snap_stable;
+		std::map<uint64_t, std::set<uint64_t>> snap_since;
+		std::vector<uint8_t> pmem_image, origin_image;
+		uint64_t version = 0;
+		bool taken = false;
+
+		rig.pmem.ops = 0;
+		rig.pmem.snapshot_at = total ? k : 0;
+		rig.pmem.on_snapshot = [&] {
+			pmem_image = rig.pmem.power_loss_image(loss_rng);
+			origin_image = rig.origin.power_loss_image(loss_rng);
+			snap_stable = stable;
+			snap_since = since;
+			taken = true;
+		};
+		for (int i = 0; i < kSteps && !taken; i++) {
+			unsigned what = rng() % 10;
+
+			if (what < 6) {
+				uint64_t b = rng() % kBlocks;
+				bool fua = what == 0;
+
+				version++;
+				since[b].insert(version);
+				latest[b] = version;
+				ASSERT_EQ(rig.target->write(b * 8, block(b, version),
+							    fua ? WC_BIO_FUA : 0), 0);
+				if (fua) {
+					stable[b] = version;
+					since[b].clear();
+				}
+			} else if (what < 8) {
+				ASSERT_EQ(rig.target->flush(), 0);
+				for (auto &[b, v] : latest)
+					stable[b] = v;
+				since.clear();
+			} else {
+				rig.target->writeback(what == 9);
+			}
+		}
+		if (!total) {
+			total = rig.pmem.ops;
+			ASSERT_GT(total, 100u);
+			k = 0;
+			continue;
+		}
+		ASSERT_TRUE(taken) << "op " << k;
+
+		PmemRig after;
+		after.pmem.load_image(pmem_image);
+		after.origin.load_image(origin_image);
+		after.table = rig.table;
+		std::string error;
+		ASSERT_EQ(after.open(&error), 0) << error;
+		ASSERT_EQ(after.status()[kError], 0u) << "power loss at op " << k;
+		for (uint64_t b = 0; b < kBlocks; b++) {
+			std::vector<uint8_t> out;
+			ASSERT_EQ(after.target->read(b * 8, 8, &out), 0);
+			std::set<uint64_t> allowed = snap_since[b];
+			allowed.insert(snap_stable.count(b) ? snap_stable[b] : 0);
+			bool ok = false;
+			for (uint64_t v : allowed)
+				ok = ok || out == block(b, v);
+			ASSERT_TRUE(ok) << "block " << b << " after power loss at op " << k
+					<< " of " << total;
+		}
+	}
+}
