@@ -24,7 +24,7 @@ KDIR = $(if $(wildcard /lib/modules/$(KVER)/build),/lib/modules/$(KVER)/build,/u
 KVER_61 = $(shell ls -1d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sed 's,.*/linux-headers-,,' | sort -V | tail -n1)
 KVER_612 = $(shell ls -1d /usr/src/linux-headers-6.12.*+deb12-amd64 2>/dev/null | sed 's,.*/linux-headers-,,' | sort -V | tail -n1)
 
-.PHONY: all module deps modules-both userspace unit guest-test check demo clean
+.PHONY: all module deps modules-both userspace unit bench lint guest-test check demo clean
 
 all: module
 
@@ -55,11 +55,20 @@ unit: userspace
 	cd $(BUILD)/userspace && ctest --output-on-failure
 	cd $(BUILD)/userspace-asan && ctest --output-on-failure
 
+# Benchmarks print numbers; they never fail a build.
+bench: userspace
+	$(BUILD)/userspace/bench_memory
+
+# The kernel C follows the kernel's style (checkpatch from linux-source-6.1).
+lint:
+	$(TOP)/scripts/checkpatch.sh
+
 guest-test: modules-both
 	$(TOP)/tests/run-guest-tests.sh $(KVER_61) $(BUILD)/dm-$(WC_NAME)-$(KVER_61).ko
 	$(TOP)/tests/run-guest-tests.sh $(KVER_612) $(BUILD)/dm-$(WC_NAME)-$(KVER_612).ko
 
 check: deps
+	$(MAKE) lint
 	$(MAKE) unit
 	$(MAKE) guest-test
 

@@ -26,7 +26,7 @@
 
 /* Idle tracking of origin writes, for pause_writeback. */
 struct wc_origin_tracker {
-	spinlock_t lock;
+	spinlock_t lock;		/* protects the two fields below */
 	unsigned int in_flight;
 	unsigned long idle_since;	/* jiffies */
 };
@@ -64,13 +64,13 @@ struct wc_target {
 	/* Writeback completions, retired in process context. */
 	struct workqueue_struct *retire_wq;
 	struct work_struct retire_work;
-	spinlock_t retire_lock;
+	spinlock_t retire_lock;		/* protects retire_list */
 	struct list_head retire_list;
 	mempool_t copy_pool;
 
 	/* Flushes and discards wait for metadata I/O: a thread of their own. */
 	struct task_struct *flush_thread;
-	spinlock_t flush_lock;
+	spinlock_t flush_lock;		/* protects flush_list */
 	struct bio_list flush_list;
 
 	/* PMEM mode: the DAX mapping of the cache device, and writeback bios. */

@@ -7,7 +7,7 @@ need=(
 	g++ make cmake rsync libgtest-dev libgmock-dev libpmem2-dev
 	linux-headers-amd64 kmod cpio xz-utils zstd
 	qemu-system-x86 busybox-static dmsetup ndctl fio lvm2 e2fsprogs
-	util-linux procps
+	util-linux procps linux-source-6.1
 )
 
 missing=()

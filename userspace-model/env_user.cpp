@@ -11,6 +11,9 @@
 namespace wc::model {
 
 static std::vector<std::string> g_log;
+unsigned long long g_alloc_bytes = 0;
+
+unsigned long long core_bytes_allocated() { return g_alloc_bytes; }
 static bool g_echo = false;
 
 const std::vector<std::string> &log_lines() { return g_log; }
@@ -21,9 +24,28 @@ void echo_log(bool on) { g_echo = on; }
 
 extern "C" {
 
-void *wc_env_alloc(unsigned long size) { return calloc(1, size ? size : 1); }
+// Each block carries its size in front, so that the bytes the core holds
+// can be counted (bench_memory).
+void *wc_env_alloc(unsigned long size)
+{
+	auto *p = static_cast<unsigned long *>(calloc(1, size + 16));
 
-void wc_env_free(void *ptr) { free(ptr); }
+	if (!p)
+		return nullptr;
+	p[0] = size;
+	wc::model::g_alloc_bytes += size;
+	return p + 2;
+}
+
+void wc_env_free(void *ptr)
+{
+	if (!ptr)
+		return;
+	auto *p = static_cast<unsigned long *>(ptr) - 2;
+
+	wc::model::g_alloc_bytes -= p[0];
+	free(p);
+}
 
 void wc_env_log(int level, const char *msg)
 {

@@ -11,5 +11,7 @@ namespace wc::model {
 const std::vector<std::string> &log_lines();
 void clear_log();
 void echo_log(bool on);
+// Bytes the core currently holds through wc_env_alloc().
+unsigned long long core_bytes_allocated();
 
 } // namespace wc::model

@@ -9,7 +9,6 @@ namespace wc {
 Cache::~Cache()
 {
 	env_free_array(entries_);
-	env_free_array(ages_);
 	env_free_array(dirty_);
 }
 
@@ -114,6 +113,10 @@ int Cache::check_superblock(const void *first_block, int *need_format,
 		*error = "Cache has more blocks than this target supports (4294967294)";
 		return -WC_EFBIG;
 	}
+	if (s.seq_count >= Entry::kFreeSeq - 1) {
+		*error = "Sequence count in the superblock is too large";
+		return -WC_EOVERFLOW;
+	}
 
 	sb_ = s;
 	n_blocks_ = n;
@@ -129,9 +132,7 @@ int Cache::check_superblock(const void *first_block, int *need_format,
 
 	entries_ = env_alloc_array<Entry>(n_blocks_ ? n_blocks_ : 1);
 	dirty_ = env_alloc_array<u64>((chunk_count() + 63) / 64 + 1);
-	if (cfg.max_age_set)
-		ages_ = env_alloc_array<u32>(n_blocks_ ? n_blocks_ : 1);
-	if (!entries_ || !dirty_ || (cfg.max_age_set && !ages_)) {
+	if (!entries_ || !dirty_) {
 		*error = "Cannot allocate memory";
 		return -WC_ENOMEM;
 	}
@@ -185,8 +186,7 @@ void Cache::insert_entry(u32 i, u64 now_ms)
 	entries_[i].set_free(false);
 	index_.insert(i);
 	lru_.push_front(i);
-	if (ages_)
-		ages_[i] = u32(now_ms);
+	entries_[i].set_age(age_stamp(now_ms));
 }
 
 void Cache::add_to_freelist(u32 i)
@@ -222,7 +222,7 @@ void Cache::free_entry(u32 i, bool in_lru)
 	if (in_lru)
 		lru_.remove(i);
 	add_to_freelist(i);
-	entries_[i].seq = disk::kFreeSeq;
+	entries_[i].set_seq(disk::kFreeSeq);
 	entry_changed(i, true);
 	events_ |= WC_EV_WAKE_FREELIST;
 }
@@ -237,10 +237,12 @@ void Cache::entry_changed(u32 i, bool seq_only)
 		return;
 	if (seq_only) {
 		// As in-tree: freeing stores only the seq, the sector stays.
-		wc_env_pmem_copy(&pmem_entry(i)->seq_count, &entries_[i].seq, sizeof(u64));
+		u64 seq = entries_[i].disk_seq();
+
+		wc_env_pmem_copy(&pmem_entry(i)->seq_count, &seq, sizeof(u64));
 		return;
 	}
-	disk::Entry de = {entries_[i].disk_sector(), entries_[i].seq};
+	disk::Entry de = {entries_[i].disk_sector(), entries_[i].disk_seq()};
 
 	wc_env_pmem_copy(pmem_entry(i), &de, sizeof(de));
 }
@@ -414,7 +416,7 @@ void Cache::map_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 		return;
 	}
 	entries_[e].set_sector(bio.sector);
-	entries_[e].seq = seq_count_;
+	entries_[e].set_seq(seq_count_);
 	entry_changed(e);
 	insert_entry(e, now_ms);
 	uncommitted_blocks_++;
@@ -452,7 +454,7 @@ void Cache::write_ssd_run(const wc_bio &bio, u32 e, bool overwrite, u64 now_ms,
 			if (f == kNil)
 				break;
 			entries_[f].set_sector(bio.sector + size);
-			entries_[f].seq = seq_count_;
+			entries_[f].set_seq(seq_count_);
 			entry_changed(f);
 			insert_entry(f, now_ms);
 			uncommitted_blocks_++;
@@ -556,7 +558,7 @@ void Cache::map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 		return;
 	}
 	entries_[e].set_sector(bio.sector);
-	entries_[e].seq = seq_count_;
+	entries_[e].set_seq(seq_count_);
 	entry_changed(e);
 	insert_entry(e, now_ms);
 	uncommitted_blocks_++;
@@ -576,6 +578,10 @@ void Cache::commit_pmem()
 	uncommitted_blocks_ = 0;
 	if (error_ || lru_.empty() || committed(lru_.front()))
 		return;
+	if (seq_count_ + 1 >= Entry::kFreeSeq) {
+		set_error(-WC_EOVERFLOW, "sequence count exhausted");
+		return;
+	}
 	wc_env_pmem_fence();
 	seq_count_++;
 	sb_.seq_count = seq_count_;
@@ -611,13 +617,28 @@ void Cache::discard_range(u64 start, u64 end)
 
 // --- writeback planning ---------------------------------------------------
 
+// Ages are 16-bit stamps in units of max_age/4096 (at least 1 ms): they
+// compare correctly up to 16 times max_age, and an older block that reads
+// as young is caught a little later, once the stamp difference has grown
+// past the threshold again.
+u32 Cache::age_unit_ms() const
+{
+	return max<u32>(1, (cfg.max_age_ms + 4095) / 4096);
+}
+
+u16 Cache::age_stamp(u64 now_ms) const
+{
+	return u16(now_ms / age_unit_ms());
+}
+
 bool Cache::aged(u32 i, u64 now_ms) const
 {
-	if (!cfg.max_age_set || !ages_)
+	if (!cfg.max_age_set)
 		return false;
-	u32 age = u32(now_ms) - ages_[i];
+	u16 age = u16(age_stamp(now_ms) - entries_[i].age());
+	u32 threshold = (cfg.max_age_ms - cfg.max_age_ms / kMaxAgeDiv) / age_unit_ms();
 
-	return age >= cfg.max_age_ms - cfg.max_age_ms / kMaxAgeDiv;
+	return age >= threshold;
 }
 
 void Cache::writeback_begin()

@@ -29,7 +29,7 @@ struct ByOrigin {
 	{
 		u64 sa = base[a].sector(), sb = base[b].sector();
 
-		return sa < sb || (sa == sb && base[a].seq < base[b].seq);
+		return sa < sb || (sa == sb && base[a].seq() < base[b].seq());
 	}
 };
 
@@ -123,7 +123,7 @@ public:
 	const Entry *entries() const { return entries_; }
 	// The cached block for an origin sector with the highest seq, or kNil.
 	u32 lookup(u64 sector) const { return find_exact(sector); }
-	bool committed(u32 i) const { return entries_[i].seq < seq_count_; }
+	bool committed(u32 i) const { return entries_[i].seq() < seq_count_; }
 	u64 cache_sector_of(u32 i) const { return cache_sector(i); }
 	// Checks the containers against each other; returns false if broken.
 	bool validate() const;
@@ -204,6 +204,8 @@ private:
 	void free_older_duplicates();
 
 	bool aged(u32 i, u64 now_ms) const;
+	u32 age_unit_ms() const;
+	u16 age_stamp(u64 now_ms) const;
 
 	// geometry
 	u64 area_bytes_ = 0;		// cache bytes from start_sector on
@@ -217,7 +219,6 @@ private:
 	u64 origin_sectors_ = 0;
 
 	Entry *entries_ = nullptr;
-	u32 *ages_ = nullptr;		// only with max_age: ms timestamps
 	u64 *dirty_ = nullptr;		// one bit per metadata chunk
 	RbTree<ByOrigin> index_;
 	RbTree<ByPosition> free_tree_;

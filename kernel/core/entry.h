@@ -40,7 +40,19 @@ public:
 	bool is_free() const { return bits_ & kFree; }
 	void set_free(bool f) { bits_ = f ? (bits_ | kFree) : (bits_ & ~kFree); }
 
-	u64 seq = 0;
+	// The commit sequence number in 48 bits (2^48 commits outlast any
+	// device; larger on-disk values are refused), with all ones meaning
+	// free, and beside it a 16-bit age stamp for max_age.
+	static constexpr u64 kSeqBits = 48;
+	static constexpr u64 kSeqMask = (1ULL << kSeqBits) - 1;
+	static constexpr u64 kFreeSeq = kSeqMask;
+	// Any on-disk value at or above kFreeSeq becomes "free".
+	void set_seq(u64 s) { seq_age_ = (seq_age_ & ~kSeqMask) | (s >= kSeqMask ? kSeqMask : s); }
+	u64 seq() const { return seq_age_ & kSeqMask; }
+	u64 disk_seq() const { return seq() == kFreeSeq ? ~0ULL : seq(); }
+	u16 age() const { return u16(seq_age_ >> kSeqBits); }
+	void set_age(u16 a) { seq_age_ = (seq_age_ & kSeqMask) | (u64(a) << kSeqBits); }
+
 	u32 lru[2] = {kNil, kNil};	// prev, next
 	u32 child[2] = {kNil, kNil};	// tree links (index or free tree)
 
@@ -49,6 +61,7 @@ private:
 	static constexpr u64 kWriteInProgress = 1ULL << 62;
 	static constexpr u64 kFree = 1ULL << 61;
 	u64 bits_ = 0;
+	u64 seq_age_ = 0;
 };
 
 static_assert(sizeof(Entry) == 32, "the per-block memory budget is 32 bytes");

@@ -45,7 +45,7 @@ void Cache::encode_chunk(u64 chunk, u8 *buf, bool blank_entries) const
 			de.seq_count = disk::kFreeSeq;
 		} else {
 			de.original_sector = entries_[i].disk_sector();
-			de.seq_count = entries_[i].seq;
+			de.seq_count = entries_[i].disk_seq();
 		}
 		mem_copy(dst, &de, sizeof(de));
 	}
@@ -233,11 +233,11 @@ void Cache::load_one(u32 i, u64 sector, u64 seq)
 
 	e = Entry();
 	e.set_sector(sector >= Entry::kMaxSector ? Entry::kNoSector : sector);
-	e.seq = seq;
+	e.set_seq(seq);
 	if (!(seq < seq_count_)) {
 		// Free, or written after the last commit: gone.
 		if (seq != disk::kFreeSeq) {
-			e.seq = disk::kFreeSeq;
+			e.set_seq(disk::kFreeSeq);
 			entry_changed(i, true);
 		}
 		add_to_freelist(i);
@@ -248,7 +248,7 @@ void Cache::load_one(u32 i, u64 sector, u64 seq)
 
 		m().str("entry ").dec(i).str(" has an invalid sector ").dec(sector);
 		set_error(-WC_EINVAL, m.c_str());
-		e.seq = disk::kFreeSeq;
+		e.set_seq(disk::kFreeSeq);
 		add_to_freelist(i);
 		return;
 	}
@@ -259,15 +259,15 @@ void Cache::load_one(u32 i, u64 sector, u64 seq)
 		insert_entry(i, prog_.arg1);
 		return;
 	}
-	if (entries_[old].seq == seq) {
+	if (entries_[old].seq() == seq) {
 		text::Message<160> m;
 
 		m().str("two identical entries, position ").dec(i);
 		m().str(", sector ").dec(sector).str(", sequence ").dec(seq);
 		set_error(-WC_EINVAL, m.c_str());
 	}
-	if (entries_[old].seq > seq) {
-		e.seq = disk::kFreeSeq;
+	if (entries_[old].seq() > seq) {
+		e.set_seq(disk::kFreeSeq);
 		entry_changed(i, true);
 		add_to_freelist(i);
 	} else {
@@ -333,7 +333,7 @@ void Cache::step_load(wc_io_op *op, int result)
 			     i < n_blocks_; i++) {
 				entries_[i] = Entry();
 				entries_[i].set_sector(Entry::kNoSector);
-				entries_[i].seq = disk::kFreeSeq;
+				entries_[i].set_seq(disk::kFreeSeq);
 				add_to_freelist(u32(i));
 			}
 			prog_.cursor = metadata_bytes_;
@@ -369,7 +369,7 @@ void Cache::free_older_duplicates()
 {
 	u64 just_committed = seq_count_ - 1;
 
-	for (u32 e = lru_.front(); e != kNil && entries_[e].seq == just_committed;
+	for (u32 e = lru_.front(); e != kNil && entries_[e].seq() == just_committed;
 	     e = lru_.next(e)) {
 		u32 p = index_.prev(e);
 
@@ -431,6 +431,10 @@ void Cache::step_commit(wc_io_op *op, int result)
 			m().str("error flushing metadata: ").sdec(result);
 			set_error(result, m.c_str());
 			return finish(op, result);
+		}
+		if (seq_count_ + 1 >= Entry::kFreeSeq) {
+			set_error(-WC_EOVERFLOW, "sequence count exhausted");
+			return finish(op, -WC_EOVERFLOW);
 		}
 		// The commit point: the new seq_count reaches the disk with
 		// FUA, after everything it covers was flushed.

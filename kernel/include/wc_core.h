@@ -209,6 +209,7 @@ enum wc_event {
 	WC_EV_ARM_AUTOCOMMIT = 1U << 2,	/* arm the autocommit timer if idle */
 	WC_EV_WAKE_FREELIST = 1U << 3,	/* wake the freelist waiters */
 };
+
 unsigned int wc_core_take_events(struct wc_core *core);
 
 /* --- writeback ------------------------------------------------------------ */

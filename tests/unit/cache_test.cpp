@@ -322,3 +322,18 @@ TEST(Io, WriteOverAPartlyCachedRangeKeepsOneBlockPerSector)
 	ASSERT_EQ(rig.target->read(0, 32, &out), 0);
 	EXPECT_EQ(out, pattern(0, 32, 2));
 }
+
+TEST(Writeback, MaxAgeWritesBackOldBlocks)
+{
+	Rig rig(kOrigin, kCache, {"s", "o", "c", "4096", "2", "max_age", "1000"});
+	ASSERT_EQ(rig.open(), 0);
+	rig.target->now_ms = 70000;	// past a 16-bit stamp wrap at 1 ms units
+	ASSERT_EQ(rig.target->write(64, pattern(64, 8, 1)), 0);
+	ASSERT_EQ(rig.target->flush(), 0);
+	rig.target->now_ms = 70500;
+	EXPECT_EQ(rig.target->writeback(), 0u);
+	// in-tree's threshold: max_age - max_age / 16
+	rig.target->now_ms = 70000 + 1000 - 1000 / 16;
+	EXPECT_EQ(rig.target->writeback(), 1u);
+	EXPECT_EQ(rig.status()[kFree], 1020u);
+}

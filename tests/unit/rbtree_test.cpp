@@ -14,7 +14,7 @@ using namespace wc;
 namespace {
 
 struct BySeq {
-	static bool less(const Entry *b, u32 x, u32 y) { return b[x].seq < b[y].seq; }
+	static bool less(const Entry *b, u32 x, u32 y) { return b[x].seq() < b[y].seq(); }
 };
 
 class RbTreeTest : public ::testing::TestWithParam<int> {};
@@ -31,17 +31,17 @@ TEST_P(RbTreeTest, MatchesStdSet)
 	std::vector<bool> in(n);
 
 	for (u32 i = 0; i < n; i++)
-		entries[i].seq = i * 7919ULL % 100003;	// unique, scrambled
+		entries[i].set_seq(i * 7919ULL % 100003);	// unique, scrambled
 	tree.init(entries.data());
 	for (int step = 0; step < 6000; step++) {
 		u32 i = rng() % n;
 
 		if (in[i]) {
 			tree.erase(i);
-			keys.erase(entries[i].seq);
+			keys.erase(entries[i].seq());
 		} else {
 			tree.insert(i);
-			keys.insert(entries[i].seq);
+			keys.insert(entries[i].seq());
 		}
 		in[i] = !in[i];
 		ASSERT_GT(tree.validate(), 0) << "step " << step;
@@ -49,23 +49,23 @@ TEST_P(RbTreeTest, MatchesStdSet)
 		if (step % 97 == 0) {
 			std::vector<u64> walk;
 			for (u32 e = tree.first(); e != kNil; e = tree.next(e))
-				walk.push_back(entries[e].seq);
+				walk.push_back(entries[e].seq());
 			ASSERT_EQ(walk, std::vector<u64>(keys.begin(), keys.end()));
 			std::vector<u64> back;
 			for (u32 e = tree.last(); e != kNil; e = tree.prev(e))
-				back.push_back(entries[e].seq);
+				back.push_back(entries[e].seq());
 			ASSERT_EQ(back, std::vector<u64>(keys.rbegin(), keys.rend()));
 		}
 	}
 	// lower_bound agrees with the set
 	for (int q = 0; q < 500; q++) {
 		u64 key = rng() % 100003;
-		u32 e = tree.lower_bound([&](u32 x) { return entries[x].seq < key; });
+		u32 e = tree.lower_bound([&](u32 x) { return entries[x].seq() < key; });
 		auto it = keys.lower_bound(key);
 		if (it == keys.end())
 			EXPECT_EQ(e, kNil);
 		else
-			EXPECT_EQ(entries[e].seq, *it);
+			EXPECT_EQ(entries[e].seq(), *it);
 	}
 }
 
@@ -77,7 +77,7 @@ TEST(RbTree, EraseEverythingLeavesAnEmptyTree)
 	RbTree<BySeq> tree;
 
 	for (u32 i = 0; i < 64; i++)
-		entries[i].seq = i;
+		entries[i].set_seq(i);
 	tree.init(entries.data());
 	for (u32 i = 0; i < 64; i++)
 		tree.insert(i);
