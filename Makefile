@@ -24,7 +24,7 @@ KDIR = $(if $(wildcard /lib/modules/$(KVER)/build),/lib/modules/$(KVER)/build,/u
 KVER_61 = $(shell ls -1d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sed 's,.*/linux-headers-,,' | sort -V | tail -n1)
 KVER_612 = $(shell ls -1d /usr/src/linux-headers-6.12.*+deb12-amd64 2>/dev/null | sed 's,.*/linux-headers-,,' | sort -V | tail -n1)
 
-.PHONY: all module deps modules-both userspace unit bench lint guest-test check demo clean
+.PHONY: all module deps modules-both userspace unit bench bench-guest lint guest-test check demo clean
 
 all: module
 
@@ -58,6 +58,11 @@ unit: userspace
 # Benchmarks print numbers; they never fail a build.
 bench: userspace
 	$(BUILD)/userspace/bench_memory
+
+# The module beside the in-tree target in one guest, fio side by side.
+bench-guest: deps
+	$(MAKE) module KVER=$(KVER_61) WC_NAME=wcx
+	$(TOP)/tests/bench/compare-intree.sh $(KVER_61) $(TOP)/dm-wcx.ko
 
 # The kernel C follows the kernel's style (checkpatch from linux-source-6.1).
 lint:

@@ -1,0 +1,65 @@
+#!/bin/bash
+# Side by side with the in-tree target, in one guest boot:
+#   tests/bench/compare-intree.sh KVER MODULE.ko
+# MODULE.ko must be built with WC_NAME=wcx (target "wcx"), so that it loads
+# beside the kernel's dm-writecache.  Each target gets its own identical
+# devices (brd ramdisks for SSD mode, halves of one emulated pmem for PMEM
+# mode); every fio job runs on both, alternating, twice.  Numbers only:
+# this never fails on performance.  TCG emulation makes absolute figures
+# meaningless; the ratio between the two targets is what to read.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../guest/lib.sh"
+
+kver=$1 module=$2
+workdir=$here/../../build/guest/work/bench-$kver
+rm -rf "$workdir"
+script=$(mktemp)
+trap 'rm -f "$script"; _guest_kill_all' EXIT
+cat >"$script" <<'END'
+modprobe brd rd_nr=4 rd_size=131072
+p=$(pmem_dev)
+half=$(( $(sectors $p) / 2 ))
+dm_create pa "0 $half linear $p 0"
+dm_create pb "0 $half linear $p $half"
+run() {	# target mode origin cache job...
+	local t=$1 mode=$2 o=$3 c=$4
+	shift 4
+	dd if=/dev/zero of=$c bs=4096 count=1 oflag=direct 2>/dev/null
+	printf '%s\n' "0 $(sectors $o) $t $mode $o $c 4096 0" | dmsetup create --noudevsync b
+	dmsetup mknodes b
+	fio --name=j --filename=/dev/mapper/b --ioengine=psync --direct=1 \
+		--output-format=terse --terse-version=3 "$@" >/tmp/t.out 2>&1 ||
+		{ cat /tmp/t.out; exit 1; }
+	dmsetup remove --noudevsync b
+	# terse v3: field 8 read IOPS, 49 write IOPS
+	awk -F';' '{ printf "%.0f", $8 + $49 }' /tmp/t.out
+}
+jobs='randwrite-4k:--rw=randwrite --bs=4k --size=48M --runtime=8 --time_based
+seqwrite-64k:--rw=write --bs=64k --size=48M --runtime=8 --time_based
+randrw-4k-70r:--rw=randrw --rwmixread=70 --bs=4k --size=48M --runtime=8 --time_based
+randwrite-4k-fsync8:--rw=randwrite --bs=4k --size=48M --fsync=8 --runtime=8 --time_based'
+printf '%-6s %-22s %12s %12s %8s\n' mode job in-tree project ratio >/host/bench.txt
+for mode in s p; do
+	echo "$jobs" | while IFS=: read -r name args; do
+		a=0 b=0
+		for round in 1 2; do
+			if [ $mode = s ]; then
+				x=$(run writecache s /dev/ram0 /dev/ram1 $args)
+				y=$(run wcx s /dev/ram2 /dev/ram3 $args)
+			else
+				x=$(run writecache p /dev/ram0 /dev/mapper/pa $args)
+				y=$(run wcx p /dev/ram2 /dev/mapper/pb $args)
+			fi
+			a=$((a + x)) b=$((b + y))
+		done
+		printf '%-6s %-22s %12s %12s %8s\n' $mode $name $((a / 2)) $((b / 2)) \
+			$(awk -v a=$a -v b=$b 'BEGIN { printf "%.2f", a ? b / a : 0 }') >>/host/bench.txt
+	done
+done
+cat /host/bench.txt
+END
+guest_boot "$kver" "$workdir" "$script" --pmem 256 --modules "$module" --intree \
+	--mem 2048 --timeout 1500
+echo "IOPS (reads + writes), mean of two rounds, kernel $kver:"
+cat "$GUEST_SHARE/bench.txt"
