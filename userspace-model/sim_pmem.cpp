@@ -1,20 +1,61 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "sim_pmem.h"
 
+#include <fcntl.h>
+#include <libpmem2.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace wc::model {
 
 SimPmem *SimPmem::active = nullptr;
 
-SimPmem::SimPmem(uint64_t bytes)
-	: current_(bytes), durable_(bytes), is_pending_(bytes / 8 + 1)
+namespace {
+
+[[noreturn]] void pmem2_fail(const char *what)
 {
+	fprintf(stderr, "SimPmem: %s: %s\n", what, pmem2_errormsg());
+	abort();
+}
+
+} // namespace
+
+SimPmem::SimPmem(uint64_t bytes, const std::string &path)
+	: size_(bytes), durable_(bytes), is_pending_(bytes / 8 + 1)
+{
+	if (path.empty()) {
+		anonymous_.resize(bytes);
+		current_ = anonymous_.data();
+	} else {
+		fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+		if (fd_ < 0 || ftruncate(fd_, off_t(bytes)))
+			pmem2_fail(path.c_str());
+		if (pmem2_config_new(&config_) ||
+		    pmem2_config_set_required_store_granularity(config_,
+								PMEM2_GRANULARITY_PAGE) ||
+		    pmem2_source_from_fd(&source_, fd_) ||
+		    pmem2_map_new(&map_, config_, source_))
+			pmem2_fail("mapping");
+		current_ = static_cast<uint8_t *>(pmem2_map_get_address(map_));
+		memcpy_fn_ = reinterpret_cast<void *>(pmem2_get_memcpy_fn(map_));
+		drain_fn_ = reinterpret_cast<void *>(pmem2_get_drain_fn(map_));
+	}
 	active = this;
 }
 
 SimPmem::~SimPmem()
 {
+	if (map_)
+		pmem2_map_delete(&map_);
+	if (source_)
+		pmem2_source_delete(&source_);
+	if (config_)
+		pmem2_config_delete(&config_);
+	if (fd_ >= 0)
+		close(fd_);
 	if (active == this)
 		active = nullptr;
 }
@@ -22,7 +63,7 @@ SimPmem::~SimPmem()
 bool SimPmem::contains(const void *p) const
 {
 	auto *b = static_cast<const uint8_t *>(p);
-	return b >= current_.data() && b < current_.data() + current_.size();
+	return b >= current_ && b < current_ + size_;
 }
 
 void SimPmem::tick()
@@ -34,9 +75,13 @@ void SimPmem::tick()
 void SimPmem::store(void *dst, const void *src, uint64_t len)
 {
 	tick();
-	uint64_t off = static_cast<uint8_t *>(dst) - current_.data();
+	uint64_t off = static_cast<uint8_t *>(dst) - current_;
 
-	memcpy(dst, src, len);
+	if (memcpy_fn_)
+		reinterpret_cast<pmem2_memcpy_fn>(memcpy_fn_)(dst, src, len,
+							      PMEM2_F_MEM_NODRAIN);
+	else
+		memcpy(dst, src, len);
 	for (uint64_t w = off / 8; w * 8 < off + len; w++) {
 		if (!is_pending_[w]) {
 			is_pending_[w] = true;
@@ -48,6 +93,8 @@ void SimPmem::store(void *dst, const void *src, uint64_t len)
 void SimPmem::fence()
 {
 	tick();
+	if (drain_fn_)
+		reinterpret_cast<pmem2_drain_fn>(drain_fn_)();
 	for (uint64_t w : pending_) {
 		memcpy(&durable_[w * 8], &current_[w * 8], 8);
 		is_pending_[w] = false;
@@ -67,7 +114,7 @@ std::vector<uint8_t> SimPmem::power_loss_image(std::mt19937_64 &rng) const
 
 void SimPmem::load_image(const std::vector<uint8_t> &image)
 {
-	current_ = image;
+	memcpy(current_, image.data(), size_);
 	durable_ = image;
 	pending_.clear();
 	std::fill(is_pending_.begin(), is_pending_.end(), false);

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 // Simulated persistent memory with the x86 persistence rules.
 //
+// The memory is a file mapped through PMDK's libpmem2 (stores with its
+// memcpy, fences with its drain), or anonymous memory when no file is
+// given.  A shadow copy tracks what is durable.
+//
 // Stores (wc_env_pmem_copy, memcpy_flushcache in the kernel) reach the
 // media only at the next fence (wc_env_pmem_fence); until then any subset
 // of them, 8-byte word by word, may survive a power loss.  snapshot_at
@@ -11,17 +15,26 @@
 #include <cstdint>
 #include <functional>
 #include <random>
+#include <string>
 #include <vector>
+
+struct pmem2_map;
+struct pmem2_source;
+struct pmem2_config;
 
 namespace wc::model {
 
 class SimPmem {
 public:
-	explicit SimPmem(uint64_t bytes);
+	// `path`: a file to create and map with libpmem2; empty: anonymous.
+	explicit SimPmem(uint64_t bytes, const std::string &path = "");
 	~SimPmem();
+	SimPmem(const SimPmem &) = delete;
+	SimPmem &operator=(const SimPmem &) = delete;
 
-	uint8_t *data() { return current_.data(); }
-	uint64_t size() const { return current_.size(); }
+	uint8_t *data() { return current_; }
+	uint64_t size() const { return size_; }
+	bool file_backed() const { return map_ != nullptr; }
 	bool contains(const void *p) const;
 
 	void store(void *dst, const void *src, uint64_t len);
@@ -43,7 +56,15 @@ public:
 private:
 	void tick();
 
-	std::vector<uint8_t> current_;
+	uint64_t size_;
+	uint8_t *current_ = nullptr;
+	std::vector<uint8_t> anonymous_;
+	struct pmem2_map *map_ = nullptr;
+	struct pmem2_source *source_ = nullptr;
+	struct pmem2_config *config_ = nullptr;
+	int fd_ = -1;
+	void *memcpy_fn_ = nullptr;
+	void *drain_fn_ = nullptr;
 	std::vector<uint8_t> durable_;
 	std::vector<uint64_t> pending_;		// word indices
 	std::vector<bool> is_pending_;

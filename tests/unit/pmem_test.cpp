@@ -3,6 +3,8 @@
 // and power loss at every store and fence.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <map>
 #include <set>
 
@@ -17,10 +19,27 @@ namespace {
 constexpr uint64_t kOrigin = 16 * 1024 * 2;	// 16 MiB
 constexpr uint64_t kPmemBytes = 1 << 20;	// 1 MiB: 252 blocks
 
+// The pmem is a file mapped through libpmem2, as a real pmem file would be.
+std::string pmem_path()
+{
+	static int n;
+	return "/tmp/wc-pmem-test-" + std::to_string(getpid()) + "-" + std::to_string(n++);
+}
+
 struct PmemRig {
+	// The power-loss test builds hundreds of rigs: anonymous memory there,
+	// as libpmem2 flushes a non-DAX file with msync at every fence.
+	explicit PmemRig(bool file = true) : path(file ? pmem_path() : ""), pmem(kPmemBytes, path) {}
+	~PmemRig()
+	{
+		if (!path.empty())
+			unlink(path.c_str());
+	}
+
+	std::string path;
 	model::SimDevice origin{kOrigin};
 	model::SimDevice unused{8};
-	model::SimPmem pmem{kPmemBytes};
+	model::SimPmem pmem;
 	std::unique_ptr<model::Model> target;
 	std::vector<std::string> table = {"p", "o", "c", "4096", "0"};
 
@@ -47,6 +66,7 @@ struct PmemRig {
 TEST(Pmem, FormatsAndCommitsWithFences)
 {
 	PmemRig rig;
+	ASSERT_TRUE(rig.pmem.file_backed());
 	ASSERT_EQ(rig.open(), 0);
 	EXPECT_EQ(rig.sb().magic, disk::kMagic);
 	uint64_t n = rig.status()[kBlocks];
@@ -140,7 +160,7 @@ TEST(Pmem, PowerLossAtEveryStoreAndFence)
 	uint64_t total = 0;
 
 	for (uint64_t k = 1; total == 0 || k <= total; k++) {
-		PmemRig rig;
+		PmemRig rig(false);
 		rig.table = {"p", "o", "c", "4096", "2", "autocommit_blocks", "5"};
 		ASSERT_EQ(rig.open(), 0);
 		std::mt19937_64 rng(7), loss_rng(k);
@@ -194,7 +214,7 @@ TEST(Pmem, PowerLossAtEveryStoreAndFence)
 		}
 		ASSERT_TRUE(taken) << "op " << k;
 
-		PmemRig after;
+		PmemRig after(false);
 		after.pmem.load_image(pmem_image);
 		after.origin.load_image(origin_image);
 		after.table = rig.table;
