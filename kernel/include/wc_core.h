@@ -156,8 +156,9 @@ enum wc_map_action {
 	WC_MAP_ERROR,		/* end the bio with -EIO */
 	WC_MAP_DEFER,		/* hand it to the flush thread (flush, discard) */
 	WC_MAP_WAIT_FREELIST,	/* sleep until blocks are freed, then map again */
-	WC_MAP_COPY_PMEM,	/* PMEM: copy one block, advance, then map again */
-	WC_MAP_COMMIT,		/* PMEM: run WC_PROG_COMMIT, then map_finish */
+	WC_MAP_COPY_PMEM,	/* PMEM: copy one block, advance, then map again
+				 * (also when nothing is left: the core decides
+				 * then whether the write commits) */
 };
 
 enum wc_map_result_flags {
