@@ -156,9 +156,11 @@ enum wc_map_action {
 	WC_MAP_ERROR,		/* end the bio with -EIO */
 	WC_MAP_DEFER,		/* hand it to the flush thread (flush, discard) */
 	WC_MAP_WAIT_FREELIST,	/* sleep until blocks are freed, then map again */
-	WC_MAP_COPY_PMEM,	/* PMEM: copy one block, advance, then map again
-				 * (also when nothing is left: the core decides
-				 * then whether the write commits) */
+	/*
+	 * PMEM: copy one block, advance the bio, then map again, also when
+	 * nothing is left: the core decides then whether the write commits
+	 */
+	WC_MAP_COPY_PMEM,
 };
 
 enum wc_map_result_flags {
