@@ -38,4 +38,4 @@ dm_remove demo
 EOF2
 } >"$script"
 guest_boot "$kver" "$workdir" "$script" --disk cache:64 --disk origin:256
-sed -n '/^###/,$p' "$GUEST_SHARE/output.log" | grep -v '^\[' || cat "$GUEST_SHARE/output.log"
+sed -n '/^###/,/^==== dmesg/p' "$GUEST_SHARE/output.log" | grep -v -e '^\[' -e '^==== dmesg'
