@@ -150,6 +150,7 @@ void Cache::reset_containers()
 {
 	index_.init(entries_);
 	free_tree_.init(entries_);
+	free_list_.init(entries_);
 	lru_.init(entries_);
 	current_free_ = kNil;
 	freelist_size_ = 0;
@@ -189,28 +190,43 @@ void Cache::insert_entry(u32 i, u64 now_ms)
 	entries_[i].set_age(age_stamp(now_ms));
 }
 
+// SSD mode keeps free blocks sorted by position and hands them out in
+// order from a cursor, so that consecutive writes land contiguously; PMEM
+// mode has no use for that and keeps a FIFO, as in-tree does (O(1)).
 void Cache::add_to_freelist(u32 i)
 {
 	entries_[i].set_free(true);
-	if (free_tree_.empty())
-		current_free_ = i;
-	free_tree_.insert(i);
+	if (cfg.pmem) {
+		free_list_.push_back(i);
+	} else {
+		if (free_tree_.empty())
+			current_free_ = i;
+		free_tree_.insert(i);
+	}
 	freelist_size_++;
 }
 
 u32 Cache::pop_from_freelist(u64 expected_cache_sector)
 {
-	u32 e = current_free_, next;
+	u32 e, next;
 
-	if (e == kNil)
-		return kNil;
-	if (expected_cache_sector != ~0ULL && cache_sector(e) != expected_cache_sector)
-		return kNil;
-	next = free_tree_.next(e);
-	free_tree_.erase(e);
-	if (next == kNil)
-		next = free_tree_.first();
-	current_free_ = next;
+	if (cfg.pmem) {
+		e = free_list_.front();
+		if (e == kNil)
+			return kNil;
+		free_list_.remove(e);
+	} else {
+		e = current_free_;
+		if (e == kNil)
+			return kNil;
+		if (expected_cache_sector != ~0ULL && cache_sector(e) != expected_cache_sector)
+			return kNil;
+		next = free_tree_.next(e);
+		free_tree_.erase(e);
+		if (next == kNil)
+			next = free_tree_.first();
+		current_free_ = next;
+	}
 	freelist_size_--;
 	verify_watermark();
 	return e;
@@ -880,7 +896,8 @@ bool Cache::validate() const
 			wip += e.write_in_progress();
 		}
 	}
-	return free == freelist_size_ && free == free_tree_.size() &&
+	return free == freelist_size_ &&
+	       free == (cfg.pmem ? free_list_.size() : free_tree_.size()) &&
 	       cached == index_.size() && wip == writeback_size_ &&
 	       lru_.size() + wip <= cached;
 }

@@ -221,7 +221,8 @@ private:
 	Entry *entries_ = nullptr;
 	u64 *dirty_ = nullptr;		// one bit per metadata chunk
 	RbTree<ByOrigin> index_;
-	RbTree<ByPosition> free_tree_;
+	RbTree<ByPosition> free_tree_;	// SSD: free blocks by position
+	EntryList free_list_;		// PMEM: free blocks, FIFO
 	EntryList lru_;
 	u32 current_free_ = kNil;
 
