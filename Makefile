@@ -24,7 +24,7 @@ KDIR = $(if $(wildcard /lib/modules/$(KVER)/build),/lib/modules/$(KVER)/build,/u
 KVER_61 = $(shell ls -1d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sed 's,.*/linux-headers-,,' | sort -V | tail -n1)
 KVER_612 = $(shell ls -1d /usr/src/linux-headers-6.12.*+deb12-amd64 2>/dev/null | sed 's,.*/linux-headers-,,' | sort -V | tail -n1)
 
-.PHONY: all module deps modules-both userspace unit bench bench-guest lint guest-test check demo clean
+.PHONY: all module deps modules-both userspace unit fuzz bench bench-guest lint guest-test check demo clean
 
 all: module
 
@@ -55,6 +55,16 @@ unit: userspace
 	cd $(BUILD)/userspace && ctest --output-on-failure
 	cd $(BUILD)/userspace-asan && ctest --output-on-failure
 
+# libFuzzer (clang): a bounded run of each target, from fixed seeds.
+FUZZ_SECONDS ?= 45
+fuzz:
+	cmake -S $(TOP)/userspace-model -B $(BUILD)/fuzz -DCMAKE_CXX_COMPILER=clang++ \
+		-DWC_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD)/fuzz -j2
+	mkdir -p $(BUILD)/fuzz/corpus-ops
+	cd $(BUILD)/fuzz && ./fuzz_table -seed=1 -runs=200000
+	cd $(BUILD)/fuzz && ./fuzz_ops -seed=1 -max_total_time=$(FUZZ_SECONDS) corpus-ops
+
 # Benchmarks print numbers; they never fail a build.
 bench: userspace
 	$(BUILD)/userspace/bench_memory
@@ -75,6 +85,7 @@ guest-test: modules-both
 check: deps
 	$(MAKE) lint
 	$(MAKE) unit
+	$(MAKE) fuzz
 	$(MAKE) guest-test
 
 demo: deps

@@ -5,6 +5,7 @@ set -euo pipefail
 
 need=(
 	g++ make cmake rsync libgtest-dev libgmock-dev libpmem2-dev
+	clang libclang-rt-14-dev
 	linux-headers-amd64 kmod cpio xz-utils zstd
 	qemu-system-x86 busybox-static dmsetup ndctl fio lvm2 e2fsprogs
 	util-linux procps linux-source-6.1

@@ -63,7 +63,6 @@ private:
 	SimPmem *pmem_;
 	wc_core *core_ = nullptr;
 	std::vector<uint8_t> bufs_;
-	unsigned writeback_all_ = 0;
 };
 
 } // namespace wc::model
