@@ -321,6 +321,7 @@ static int wc_map(struct dm_target *ti, struct bio *bio)
 	struct wc_per_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
 	struct wc_map_result res;
 	struct wc_bio b = { 0 };
+	unsigned int bs;
 	int dir;
 
 	pb->flags = 0;
@@ -378,11 +379,20 @@ again:
 		return DM_MAPIO_REMAPPED;
 
 	case WC_MAP_COPY_PMEM:
-		/* One block between the bio and the mapping; then the rest. */
-		wc_pmem_copy_block(wc, bio, res.pmem,
-				   res.accept_sectors << SECTOR_SHIFT);
-		b.sector += res.accept_sectors;
-		b.nr_sectors -= res.accept_sectors;
+		/*
+		 * Split first, while the bio is untouched: dm restarts the
+		 * remainder of a split at the wrong sector if the clone was
+		 * already advanced.  Then one block, and map the rest.
+		 */
+		if (res.accept_sectors < b.nr_sectors) {
+			dm_accept_partial_bio(bio, res.accept_sectors);
+			b.nr_sectors = res.accept_sectors;
+		}
+		bs = wc_core_block_size(wc->core);
+		wc_pmem_copy_block(wc, bio, res.pmem, bs);
+		b.sector += bs >> SECTOR_SHIFT;
+		b.nr_sectors -= bs >> SECTOR_SHIFT;
+		b.flags |= WC_BIO_CONTINUED;
 		goto again;
 
 	case WC_MAP_COMPLETE:

@@ -164,7 +164,11 @@ void Model::handle_events()
 int Model::submit(const wc_bio &bio_in, uint8_t *data, bool is_write)
 {
 	wc_bio bio = bio_in;
+	wc_bio rest = bio_in;
+	uint8_t *rest_data = nullptr;
 	int stalls = 0;
+
+	rest.nr_sectors = 0;
 
 	for (;;) {
 		wc_map_result res;
@@ -176,6 +180,12 @@ int Model::submit(const wc_bio &bio_in, uint8_t *data, bool is_write)
 
 		switch (res.action) {
 		case WC_MAP_COMPLETE:
+			if (rest.nr_sectors) {
+				bio = rest;
+				data = rest_data;
+				rest.nr_sectors = 0;
+				continue;
+			}
 			return 0;
 		case WC_MAP_ERROR:
 			return -WC_EIO;
@@ -200,14 +210,23 @@ int Model::submit(const wc_bio &bio_in, uint8_t *data, bool is_write)
 			dev = &cache_;
 			break;
 		case WC_MAP_COPY_PMEM: {
-			size_t len = size_t(res.accept_sectors) * kSector;
+			size_t len = wc_core_block_size(core_);
 
+			// As dm does: the accepted part is one clone, mapped
+			// to its end; the rest is a new clone afterwards.
+			if (res.accept_sectors < bio.nr_sectors) {
+				rest.sector = bio.sector + res.accept_sectors;
+				rest.nr_sectors = bio.nr_sectors - res.accept_sectors;
+				rest_data = data + size_t(res.accept_sectors) * kSector;
+				bio.nr_sectors = res.accept_sectors;
+			}
 			if (is_write)
 				wc_env_pmem_copy(res.pmem, data, len);
 			else
 				memcpy(data, res.pmem, len);
-			bio.sector += res.accept_sectors;
-			bio.nr_sectors -= res.accept_sectors;
+			bio.sector += len / kSector;
+			bio.nr_sectors -= uint32_t(len / kSector);
+			bio.flags |= WC_BIO_CONTINUED;
 			data += len;
 			// Mapped again even when nothing is left: the core
 			// decides then whether the write commits.
@@ -216,6 +235,10 @@ int Model::submit(const wc_bio &bio_in, uint8_t *data, bool is_write)
 		default:
 			return -WC_EINVAL;
 		}
+		// The contract dm imposes: a bio advanced by copies is never
+		// remapped (its split would restart at the wrong sector).
+		if (bio.flags & WC_BIO_CONTINUED)
+			return -WC_EINVAL;
 		if (bio.flags & WC_BIO_PREFLUSH)
 			return dev->flush();
 		if (bio.flags & WC_BIO_DISCARD)

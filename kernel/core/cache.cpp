@@ -509,9 +509,22 @@ void Cache::write_ssd_run(const wc_bio &bio, u32 e, bool overwrite, u64 now_ms,
 	}
 }
 
+// Sectors from `sector` on, at most nr_sectors, whose blocks are all cached.
+u32 Cache::cached_run(u64 sector, u32 nr_sectors) const
+{
+	u32 run = 0;
+
+	while (run < nr_sectors && find_exact(sector + run) != kNil)
+		run += block_sectors();
+	return run;
+}
+
 // PMEM mode: the caller copies one block at a time between the bio and the
 // mapping (WC_MAP_COPY_PMEM), advances the bio and maps the rest; a final
-// call with nothing left completes it.
+// call with nothing left completes it.  The first call says how much of
+// the bio the copies will cover: dm can split a bio only before it is
+// advanced (in-tree splits an advanced bio, and with dm's accounting since
+// 5.19 the remainder of such a split restarts at the wrong sector).
 void Cache::map_pmem_read(const wc_bio &bio, wc_map_result &res)
 {
 	if (!bio.nr_sectors) {
@@ -524,7 +537,9 @@ void Cache::map_pmem_read(const wc_bio &bio, wc_map_result &res)
 	if (e != kNil && entries_[e].sector() == bio.sector) {
 		stats_.read_hits++;
 		res.action = WC_MAP_COPY_PMEM;
-		res.accept_sectors = block_sectors();
+		res.accept_sectors = (bio.flags & WC_BIO_CONTINUED)
+					     ? bio.nr_sectors
+					     : cached_run(bio.sector, bio.nr_sectors);
 		res.pmem = pmem_data(e);
 		return;
 	}
@@ -550,7 +565,14 @@ void Cache::map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 		stats_.writes += block_count(bio.nr_sectors);
 		return;
 	}
+	bool only_cached = cleaner_ || (cfg.metadata_only && !(bio.flags & WC_BIO_META));
+
 	e = find_exact(bio.sector);
+	// cleaner and metadata_only promote only cached blocks: the copies
+	// then cover the run of cached blocks, otherwise all of the bio.
+	res.accept_sectors = (bio.flags & WC_BIO_CONTINUED) || !only_cached
+				     ? bio.nr_sectors
+				     : cached_run(bio.sector, bio.nr_sectors);
 	if (e != kNil) {
 		if (!committed(e)) {
 			stats_.write_hits_uncommitted++;
@@ -560,7 +582,11 @@ void Cache::map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 		// old data must stay valid until the new copy commits.
 		stats_.write_hits_committed++;
 		found_entry = true;
-	} else if (cleaner_ || (cfg.metadata_only && !(bio.flags & WC_BIO_META))) {
+	} else if (only_cached && !(bio.flags & WC_BIO_CONTINUED)) {
+		// (An advanced bio cannot be remapped: a block that left the
+		// cache while the caller waited for a free block is cached
+		// again below instead.)
+		res.accept_sectors = bio.nr_sectors;
 		remap_origin(bio, find_following(bio.sector), res);
 		stats_.writes_around += block_count(res.accept_sectors);
 		stats_.writes += block_count(res.accept_sectors);
@@ -582,7 +608,6 @@ void Cache::map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 copy:
 	stats_.writes++;
 	res.action = WC_MAP_COPY_PMEM;
-	res.accept_sectors = block_sectors();
 	res.pmem = pmem_data(e);
 }
 

@@ -172,6 +172,7 @@ private:
 	void load_pmem();
 
 	// map
+	u32 cached_run(u64 sector, u32 nr_sectors) const;
 	void map_pmem_read(const wc_bio &bio, wc_map_result &res);
 	void map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res);
 	void map_flush(const wc_bio &bio, wc_map_result &res);

@@ -147,6 +147,8 @@ enum wc_bio_flags {
 	WC_BIO_META = 1U << 4,
 	/* the second of the two empty flush bios dm sends in SSD mode */
 	WC_BIO_SECOND_FLUSH = 1U << 5,
+	/* a map call after WC_MAP_COPY_PMEM advanced this bio */
+	WC_BIO_CONTINUED = 1U << 6,
 };
 
 enum wc_map_action {
@@ -157,8 +159,12 @@ enum wc_map_action {
 	WC_MAP_DEFER,		/* hand it to the flush thread (flush, discard) */
 	WC_MAP_WAIT_FREELIST,	/* sleep until blocks are freed, then map again */
 	/*
-	 * PMEM: copy one block, advance the bio, then map again, also when
-	 * nothing is left: the core decides then whether the write commits
+	 * PMEM: the first accept_sectors of the bio are served by copies to
+	 * or from the mapping.  If that is not the whole bio, accept that
+	 * part (dm_accept_partial_bio) before anything else: dm cannot split
+	 * a bio that was already advanced.  Then copy one block, advance the
+	 * bio and map again with WC_BIO_CONTINUED, also when nothing is left:
+	 * the core decides then whether the write commits.
 	 */
 	WC_MAP_COPY_PMEM,
 };

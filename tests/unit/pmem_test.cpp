@@ -234,3 +234,23 @@ TEST(Pmem, PowerLossAtEveryStoreAndFence)
 		}
 	}
 }
+
+// One read over hit, miss, hit, miss blocks: every part comes from where
+// its block is (a read that copies a hit and then meets a miss must stop
+// the origin part at the next cached block).
+TEST(Pmem, ReadAlternatingHitsAndMisses)
+{
+	PmemRig rig;
+	ASSERT_EQ(rig.open(), 0);
+	ASSERT_EQ(rig.target->write(8, pattern(8, 8, 1)), 0);
+	ASSERT_EQ(rig.target->write(24, pattern(24, 8, 1)), 0);
+	std::vector<uint8_t> out;
+	ASSERT_EQ(rig.target->read(0, 40, &out), 0);
+	std::vector<uint8_t> expect(40 * kSector, 0);
+	memcpy(&expect[8 * kSector], pattern(8, 8, 1).data(), 4096);
+	memcpy(&expect[24 * kSector], pattern(24, 8, 1).data(), 4096);
+	EXPECT_EQ(out, expect);
+	auto st = rig.status();
+	EXPECT_EQ(st[kReads], 5u);
+	EXPECT_EQ(st[kReadHits], 2u);
+}
