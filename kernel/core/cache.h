@@ -193,6 +193,8 @@ private:
 		return (metadata_bytes_ + kMetaChunkBytes - 1) / kMetaChunkBytes;
 	}
 	void finish(wc_io_op *op, int error);
+	void sync_then_finish(wc_io_op *op, int result);
+	void flush_failed(int result);
 	void step_format(wc_io_op *op, int result);
 	void step_load(wc_io_op *op, int result);
 	void step_commit(wc_io_op *op, int result);

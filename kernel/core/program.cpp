@@ -110,10 +110,7 @@ Cache::Sync Cache::sync_step(wc_io_op *op, int result)
 	default:
 		prog_.sync_pc = 0;
 		if (result) {
-			text::Message<64> m;
-
-			m().str("error flushing metadata: ").sdec(result);
-			set_error(result, m.c_str());
+			flush_failed(result);
 			return Sync::kFailed;
 		}
 		return Sync::kDone;
@@ -125,6 +122,28 @@ void Cache::finish(wc_io_op *op, int error)
 	op->kind = WC_IO_DONE;
 	op->error = error;
 	prog_.kind = 0;
+}
+
+// The last phase of a program: the metadata sync, then the end.
+void Cache::sync_then_finish(wc_io_op *op, int result)
+{
+	switch (sync_step(op, result)) {
+	case Sync::kRunning:
+		return;
+	case Sync::kDone:
+		return finish(op, 0);
+	case Sync::kFailed:
+		return finish(op, error_ ? error_ : -WC_EIO);
+	}
+}
+
+// A cache or origin flush failed (in-tree's message for both).
+void Cache::flush_failed(int result)
+{
+	text::Message<64> m;
+
+	m().str("error flushing metadata: ").sdec(result);
+	set_error(result, m.c_str());
 }
 
 void Cache::program_start(int program, u64 arg0, u64 arg1)
@@ -351,14 +370,7 @@ void Cache::step_load(wc_io_op *op, int result)
 		verify_watermark();
 		prog_.pc = 3;
 	}
-	switch (sync_step(op, result)) {
-	case Sync::kRunning:
-		return;
-	case Sync::kDone:
-		return finish(op, 0);
-	case Sync::kFailed:
-		return finish(op, error_ ? error_ : -WC_EIO);
-	}
+	return sync_then_finish(op, result);
 }
 
 // --- commit ----------------------------------------------------------------
@@ -426,10 +438,7 @@ void Cache::step_commit(wc_io_op *op, int result)
 		return;
 	case 4:
 		if (result) {
-			text::Message<64> m;
-
-			m().str("error flushing metadata: ").sdec(result);
-			set_error(result, m.c_str());
+			flush_failed(result);
 			return finish(op, result);
 		}
 		if (seq_count_ + 1 >= Entry::kFreeSeq) {
@@ -459,14 +468,7 @@ void Cache::step_commit(wc_io_op *op, int result)
 		prog_.pc = 6;
 		[[fallthrough]];
 	case 6:
-		switch (sync_step(op, result)) {
-		case Sync::kRunning:
-			return;
-		case Sync::kDone:
-			return finish(op, 0);
-		case Sync::kFailed:
-			return finish(op, -WC_EIO);
-		}
+		return sync_then_finish(op, result);
 		return;
 	case 20:
 		op->kind = WC_IO_FLUSH_CACHE;
@@ -474,10 +476,7 @@ void Cache::step_commit(wc_io_op *op, int result)
 		return;
 	default:
 		if (result) {
-			text::Message<64> m;
-
-			m().str("error flushing metadata: ").sdec(result);
-			set_error(result, m.c_str());
+			flush_failed(result);
 			return finish(op, result);
 		}
 		overwrote_committed_ = false;
@@ -491,10 +490,7 @@ void Cache::step_commit(wc_io_op *op, int result)
 void Cache::retire_jobs(int flush_result)
 {
 	if (flush_result) {
-		text::Message<64> m;
-
-		m().str("error flushing metadata: ").sdec(flush_result);
-		set_error(flush_result, m.c_str());
+		flush_failed(flush_result);
 	}
 	for (u32 head = retire_head_; head != kNil;) {
 		u32 next_job = entries_[head].lru[0];
@@ -535,14 +531,7 @@ void Cache::step_retire(wc_io_op *op, int result)
 		prog_.pc = 2;
 		return;
 	default:
-		switch (sync_step(op, result)) {
-		case Sync::kRunning:
-			return;
-		case Sync::kDone:
-			return finish(op, 0);
-		case Sync::kFailed:
-			return finish(op, -WC_EIO);
-		}
+		return sync_then_finish(op, result);
 	}
 }
 
@@ -578,14 +567,7 @@ void Cache::step_discard(wc_io_op *op, int result)
 		prog_.pc = 3;
 		[[fallthrough]];
 	default:
-		switch (sync_step(op, result)) {
-		case Sync::kRunning:
-			return;
-		case Sync::kDone:
-			return finish(op, 0);
-		case Sync::kFailed:
-			return finish(op, -WC_EIO);
-		}
+		return sync_then_finish(op, result);
 	}
 }
 
