@@ -4,7 +4,7 @@
 set -euo pipefail
 
 need=(
-	g++ make cmake rsync libgtest-dev libgmock-dev libpmem2-dev
+	gcc g++ libc6-dev make cmake rsync libgtest-dev libgmock-dev libpmem2-dev
 	clang libclang-rt-14-dev
 	linux-headers-amd64 kmod cpio xz-utils zstd
 	qemu-system-x86 busybox-static dmsetup ndctl fio lvm2 e2fsprogs

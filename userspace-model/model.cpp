@@ -44,6 +44,8 @@ int Model::create(const std::vector<std::string> &table, std::string *error)
 		*error = err;
 		return r;
 	}
+	const void *first_block = nullptr;
+
 	if (wc_core_is_pmem(core_)) {
 		if (!pmem_) {
 			*error = "Cache device does not support DAX";
@@ -52,34 +54,22 @@ int Model::create(const std::vector<std::string> &table, std::string *error)
 		uint64_t start = wc_core_start_sector(core_) * kSector;
 
 		wc_core_set_pmem(core_, pmem_->data() + start, pmem_->size() - start);
-		r = wc_core_check_superblock(core_, nullptr, &need_format, &err);
-		if (!r && need_format) {
-			r = run_program(WC_PROG_FORMAT);
-			if (r) {
-				*error = "Unable to initialize device";
-				return r;
-			}
-			r = wc_core_check_superblock(core_, nullptr, &need_format, &err);
-		}
+	} else {
+		r = wc_core_ssd_geometry(core_, &err);
 		if (r) {
 			*error = err;
 			return r;
 		}
-		resume();
-		return 0;
+		r = cache_.read(wc_core_start_sector(core_), bufs_.data(),
+				wc_core_block_size(core_) / kSector);
+		if (r) {
+			*error = "Unable to read first block of metadata";
+			return r;
+		}
+		first_block = bufs_.data();
 	}
-	r = wc_core_ssd_geometry(core_, &err);
-	if (r) {
-		*error = err;
-		return r;
-	}
-	r = cache_.read(wc_core_start_sector(core_), bufs_.data(),
-			wc_core_block_size(core_) / kSector);
-	if (r) {
-		*error = "Unable to read first block of metadata";
-		return r;
-	}
-	r = wc_core_check_superblock(core_, bufs_.data(), &need_format, &err);
+	// As the kernel's ctr: a blank device is formatted, then checked.
+	r = wc_core_check_superblock(core_, first_block, &need_format, &err);
 	if (!r && need_format) {
 		r = run_program(WC_PROG_FORMAT);
 		if (r) {

@@ -389,7 +389,14 @@ void Cache::map_read(const wc_bio &bio, wc_map_result &res)
 			res.flags |= WC_MAPF_WAIT_CACHE_WRITES;
 		return;
 	}
-	remap_origin(bio, e, res);
+	read_miss(bio, e, res);
+}
+
+// A read that starts at an uncached block goes to the origin, up to the
+// next cached block; in-tree counts the blocks after the first here.
+void Cache::read_miss(const wc_bio &bio, u32 following, wc_map_result &res)
+{
+	remap_origin(bio, following, res);
 	stats_.reads += block_count(res.accept_sectors) - 1;
 }
 
@@ -543,8 +550,7 @@ void Cache::map_pmem_read(const wc_bio &bio, wc_map_result &res)
 		res.pmem = pmem_data(e);
 		return;
 	}
-	remap_origin(bio, e, res);
-	stats_.reads += block_count(res.accept_sectors) - 1;
+	read_miss(bio, e, res);
 }
 
 void Cache::map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)

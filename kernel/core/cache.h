@@ -180,6 +180,7 @@ private:
 	void map_read(const wc_bio &bio, wc_map_result &res);
 	void map_write(const wc_bio &bio, u64 now_ms, wc_map_result &res);
 	void remap_origin(const wc_bio &bio, u32 following, wc_map_result &res);
+	void read_miss(const wc_bio &bio, u32 following, wc_map_result &res);
 	void write_ssd_run(const wc_bio &bio, u32 e, bool overwrite, u64 now_ms,
 			   wc_map_result &res);
 

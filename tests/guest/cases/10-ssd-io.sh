@@ -84,29 +84,4 @@ expect_eq "$(wc_status_field wc 1)" 0 "error"
 dm_remove wc
 EOF2
 
-guest_case suspend-drains
-guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - "${DISKS[@]}" <<'EOF2'
-origin=$(disk origin)
-if [ s = s ]; then cache=$(disk cache); else cache=$(pmem_dev); fi
-dm_create wc "$(wc_table s "$origin" "$cache" 4096)"
-write_pattern /dev/mapper/wc 32M 4M drained
-expect_fail verify_pattern "$origin" 32M 4M drained
-# flush_on_suspend: the suspend itself writes everything back
-dm_message wc flush_on_suspend
-dm_suspend wc
-expect_eq "$(wc_status_field wc 3)" "$(wc_status_field wc 2)" "all blocks free once suspended"
-expect_eq "$(wc_status_field wc 1)" 0 "error"
-verify_pattern "$origin" 32M 4M drained
-dm_resume wc
-verify_pattern /dev/mapper/wc 32M 4M drained
-# cleaner: no new blocks are cached, and the suspend drains too
-dm_message wc cleaner
-write_pattern /dev/mapper/wc 40M 1M around
-expect_eq "$(wc_status_field wc 3)" "$(wc_status_field wc 2)" "cleaner caches nothing new"
-dm_suspend wc
-dm_resume wc
-dm_remove wc
-verify_pattern "$origin" 40M 1M around
-EOF2
-
 guest_finish
