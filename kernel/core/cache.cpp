@@ -193,6 +193,16 @@ void Cache::insert_entry(u32 i, u64 now_ms)
 // SSD mode keeps free blocks sorted by position and hands them out in
 // order from a cursor, so that consecutive writes land contiguously; PMEM
 // mode has no use for that and keeps a FIFO, as in-tree does (O(1)).
+// A block just taken from the free list now caches `sector`, uncommitted.
+void Cache::cache_new_block(u32 i, u64 sector, u64 now_ms)
+{
+	entries_[i].set_sector(sector);
+	entries_[i].set_seq(seq_count_);
+	entry_changed(i);
+	insert_entry(i, now_ms);
+	uncommitted_blocks_++;
+}
+
 void Cache::add_to_freelist(u32 i)
 {
 	entries_[i].set_free(true);
@@ -438,11 +448,7 @@ void Cache::map_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 		res.action = WC_MAP_WAIT_FREELIST;
 		return;
 	}
-	entries_[e].set_sector(bio.sector);
-	entries_[e].set_seq(seq_count_);
-	entry_changed(e);
-	insert_entry(e, now_ms);
-	uncommitted_blocks_++;
+	cache_new_block(e, bio.sector, now_ms);
 	stats_.writes_allocate++;
 	write_ssd_run(bio, e, false, now_ms, res);
 	return;
@@ -476,11 +482,7 @@ void Cache::write_ssd_run(const wc_bio &bio, u32 e, bool overwrite, u64 now_ms,
 
 			if (f == kNil)
 				break;
-			entries_[f].set_sector(bio.sector + size);
-			entries_[f].set_seq(seq_count_);
-			entry_changed(f);
-			insert_entry(f, now_ms);
-			uncommitted_blocks_++;
+			cache_new_block(f, bio.sector + size, now_ms);
 		} else {
 			u32 f = index_.next(e);
 
@@ -555,7 +557,6 @@ void Cache::map_pmem_read(const wc_bio &bio, wc_map_result &res)
 
 void Cache::map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 {
-	bool found_entry = false;
 	u32 e;
 
 	if (!bio.nr_sectors) {
@@ -587,7 +588,6 @@ void Cache::map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 		// A committed block is never rewritten in place here: its
 		// old data must stay valid until the new copy commits.
 		stats_.write_hits_committed++;
-		found_entry = true;
 	} else if (only_cached && !(bio.flags & WC_BIO_CONTINUED)) {
 		// (An advanced bio cannot be remapped: a block that left the
 		// cache while the caller waited for a free block is cached
@@ -598,18 +598,13 @@ void Cache::map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 		stats_.writes += block_count(res.accept_sectors);
 		return;
 	}
-	(void)found_entry;
 	e = pop_from_freelist(~0ULL);
 	if (e == kNil) {
 		stats_.writes_blocked_on_freelist++;
 		res.action = WC_MAP_WAIT_FREELIST;
 		return;
 	}
-	entries_[e].set_sector(bio.sector);
-	entries_[e].set_seq(seq_count_);
-	entry_changed(e);
-	insert_entry(e, now_ms);
-	uncommitted_blocks_++;
+	cache_new_block(e, bio.sector, now_ms);
 	stats_.writes_allocate++;
 copy:
 	stats_.writes++;

@@ -147,6 +147,7 @@ private:
 	u32 find_following(u64 sector) const;
 	u32 find_lowest_at_or_after(u64 sector) const;
 	void insert_entry(u32 i, u64 now_ms);
+	void cache_new_block(u32 i, u64 sector, u64 now_ms);
 	void add_to_freelist(u32 i);
 	u32 pop_from_freelist(u64 expected_cache_sector);
 	void free_entry(u32 i, bool in_lru = true);
