@@ -112,6 +112,20 @@ check_total() {
 		die "$total blocks of $1 bytes in a $bytes-byte cache"
 }
 
+# wait_status_still NAME SECONDS: until the status holds still for 2 s
+wait_status_still() {
+	local i=0 a b
+	b=$(wc_status $1)
+	while :; do
+		a=$b
+		sleep 2
+		b=$(wc_status $1)
+		[ "$a" = "$b" ] && return 0
+		i=$((i + 2))
+		[ $i -lt $2 ] || die "status of $1 still moves after $2 s: $b"
+	done
+}
+
 used() { echo $(($(wc_status_field $DM 2) - $(wc_status_field $DM 3))); }
 
 expect_linear() {
@@ -162,9 +176,15 @@ writes=$(($(wc_status_field $DM 7) - writes0))
 [ $writes -ge $((12 * 1048576 / bs)) ] || die "only $writes blocks written to the cache after writing 12 MiB"
 save_sums
 
-# deactivate + activate: the cache comes back as it was
+# deactivate + activate: the cache comes back as it was. When the writes
+# took the use above the high watermark (60%), writeback runs until it is
+# below the low one (40%); wait until it has stopped, or the count moves.
 umount $MNT
+wait_for_status $DM '$4 == 0 && $2 - $3 <= $2 * 0.60' 120
+wait_status_still $DM 120
 used_before=$(used)
+[ "$used_before" -gt 0 ] || die "writeback emptied the cache: nothing left to reload"
+log "status before deactivation: $(wc_status $DM)"
 lvchange -an $LV
 [ ! -e /dev/mapper/$DM ] || die "$DM still there after lvchange -an"
 lvchange -ay $LV
