@@ -68,6 +68,7 @@ fuzz:
 # Benchmarks print numbers; they never fail a build.
 bench: userspace
 	$(BUILD)/userspace/bench_memory
+	$(BUILD)/userspace/bench_map
 
 # The module beside the in-tree target in one guest, fio side by side.
 bench-guest: deps
