@@ -73,6 +73,28 @@ pmem_dev() {
 	echo /dev/pmem0
 }
 
+# virtio_pmem_dev: the block device of the virtio-pmem device (boot with
+# --virtio-pmem SIZE): DAX-capable, but asynchronous (its flushes go to
+# the host), which p mode must refuse. The driver is loaded here, after
+# init set up /dev/pmem0, so the new device is the one that appears now.
+virtio_pmem_dev() {
+	local before d i=0
+	before=" $(ls /sys/block | grep '^pmem' | tr '\n' ' ') "
+	modprobe nd_pmem
+	modprobe virtio_pmem
+	while [ $i -lt 50 ]; do
+		for d in $(ls /sys/block | grep '^pmem'); do
+			case "$before" in *" $d "*) continue ;; esac
+			[ "$(cat /sys/block/$d/queue/dax)" = 1 ] || die "/dev/$d (virtio-pmem) is not DAX-capable"
+			echo /dev/$d
+			return 0
+		done
+		sleep 0.1
+		i=$((i + 1))
+	done
+	die "no virtio-pmem block device appeared (boot with --virtio-pmem SIZE)"
+}
+
 # sectors DEV: size in 512-byte sectors
 sectors() { blockdev --getsz "$1"; }
 

@@ -47,7 +47,7 @@ REQUIRED_MODS=(dm-mod dm-writecache dm-flakey dm-delay dm-bufio dm-zero dm-log-w
                ext4 jbd2 mbcache crc16 crc32c crc32c_generic)
 OPTIONAL_MODS=(dm-persistent-data dm-cache dm-cache-smq dm-snapshot dm-dust dm-ebs
                crc32c-intel netfs fscache virtio_pci_modern_dev virtio_pci_legacy_dev
-               dax nd_e820 virtio_balloon)
+               dax nd_e820 virtio_balloon virtio_pmem nd_virtio)
 
 # udev does not run in the guest: lvm must create nodes itself and not wait
 # for udev.

@@ -65,6 +65,9 @@ usage: guest_boot KVER WORKDIR GUEST_SCRIPT [options]
   --pmem SIZE_MiB        emulated nvdimm backed by WORKDIR/pmem.img (kept
                          across boots, an existing one keeps its size); the
                          guest sees it as fsdax, DAX-capable /dev/pmem0
+  --virtio-pmem SIZE_MiB a virtio-pmem device backed by WORKDIR/vpmem.img:
+                         DAX-capable but asynchronous (host flushes through
+                         the virtio queue); guest-lib: virtio_pmem_dev
   --modules "A.ko B.ko"  project modules to insmod, in this order (default:
                          $WC_MODULE if set; "" for none)
   --intree | --no-intree load the kernel's own dm-writecache / make loading
@@ -170,7 +173,7 @@ _guest_kill_all() {
 
 _guest_parse_opts() {
     _GB_DISKS=() _GB_ENVS=() _GB_FILES=()
-    _GB_PMEM="" _GB_MODULES=${WC_MODULE:-} _GB_TIMEOUT=600 _GB_KILL_AFTER=""
+    _GB_PMEM="" _GB_VPMEM="" _GB_MODULES=${WC_MODULE:-} _GB_TIMEOUT=600 _GB_KILL_AFTER=""
     _GB_MEM=2048 _GB_SMP=2 _GB_APPEND="" _GB_ALLOW=""
     _GB_XTRACE=${GUEST_XTRACE:-0} _GB_TEE=${GUEST_TEE:-0}
     _GB_INTREE=${WC_USE_INTREE:-}
@@ -178,6 +181,7 @@ _guest_parse_opts() {
         case $1 in
             --disk) _GB_DISKS+=("$2"); shift 2 ;;
             --pmem) _GB_PMEM=$2; shift 2 ;;
+            --virtio-pmem) _GB_VPMEM=$2; shift 2 ;;
             --modules) _GB_MODULES=$2; shift 2 ;;
             --intree) _GB_INTREE=1; shift ;;
             --no-intree) _GB_INTREE=0; shift ;;
@@ -195,7 +199,7 @@ _guest_parse_opts() {
         esac
     done
     local v
-    for v in "$_GB_TIMEOUT" "$_GB_MEM" "$_GB_SMP" ${_GB_PMEM:+"$_GB_PMEM"} ${_GB_KILL_AFTER:+"$_GB_KILL_AFTER"}; do
+    for v in "$_GB_TIMEOUT" "$_GB_MEM" "$_GB_SMP" ${_GB_PMEM:+"$_GB_PMEM"} ${_GB_VPMEM:+"$_GB_VPMEM"} ${_GB_KILL_AFTER:+"$_GB_KILL_AFTER"}; do
         [[ $v =~ ^[0-9]+$ ]] || { echo "guest_boot: '$v' is not a whole number" >&2; return 2; }
     done
     if [[ -z $_GB_INTREE ]]; then
@@ -258,13 +262,21 @@ _guest_pmem_args() {
     local workdir=$1 img=$1/pmem.img bytes
     _GB_QEMU_PMEM=()
     _GB_MAXMEM=$((_GB_MEM + 1024))
+    if [[ -n $_GB_VPMEM ]]; then
+        local vimg=$workdir/vpmem.img
+        [[ -f $vimg ]] || truncate -s "${_GB_VPMEM}M" "$vimg"
+        bytes=$(stat -c %s "$vimg")
+        _GB_MAXMEM=$((_GB_MAXMEM + bytes / 1048576))
+        _GB_QEMU_PMEM+=(-object "memory-backend-file,id=vpmem0,share=on,mem-path=$vimg,size=$bytes"
+                        -device "virtio-pmem-pci,memdev=vpmem0,id=vpmem0")
+    fi
     [[ -n $_GB_PMEM ]] || return 0
     [[ -f $img ]] || truncate -s "${_GB_PMEM}M" "$img"
     # an existing image keeps its size: it holds the namespace layout
     bytes=$(stat -c %s "$img")
-    _GB_MAXMEM=$((_GB_MEM + bytes / 1048576 + 1024))
-    _GB_QEMU_PMEM=(-object "memory-backend-file,id=pmem0,share=on,mem-path=$img,size=$bytes"
-                   -device "nvdimm,id=nvdimm0,memdev=pmem0")
+    _GB_MAXMEM=$((_GB_MAXMEM + bytes / 1048576))
+    _GB_QEMU_PMEM+=(-object "memory-backend-file,id=pmem0,share=on,mem-path=$img,size=$bytes"
+                    -device "nvdimm,id=nvdimm0,memdev=pmem0")
 }
 
 # The guest's environment (sourced by init with set -a).

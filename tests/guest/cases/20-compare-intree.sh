@@ -175,6 +175,8 @@ try_table p $o $p 4096 2 fua pause_writeback 5
 try_table p $o $p 4096 3 pause_writeback 5 fua
 try_table p $o $p 4096 8 fua metadata_only autocommit_blocks 7 autocommit_time 100 max_age 1000
 try_table p $o $p 512 0
+# asynchronous DAX (virtio-pmem)
+try_table p $o "$(virtio_pmem_dev)" 4096 0
 printf '%s\n' "0 $(sectors "$origin") writecache p $o $p 4096 0" | dmsetup create --noudevsync w
 dmsetup mknodes w
 echo "pmem fresh: $(dmsetup status w | cut -d' ' -f4-)" >>"$out"
@@ -219,7 +221,7 @@ run_with() {
 	shift
 	local dir=$WC_WORKDIR/$what
 	rm -rf "$dir"
-	guest_boot "$WC_KVER" "$dir" "$script" --disk cache:32 --disk origin:128 --pmem 32 "$@" || return 1
+	guest_boot "$WC_KVER" "$dir" "$script" --disk cache:32 --disk origin:128 --pmem 32 --virtio-pmem 16 "$@" || return 1
 	cp "$GUEST_SHARE/compare.txt" "$WC_WORKDIR/$what.txt"
 }
 
