@@ -24,7 +24,7 @@ KDIR = $(if $(wildcard /lib/modules/$(KVER)/build),/lib/modules/$(KVER)/build,/u
 KVER_61 = $(shell ls -1d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sed 's,.*/linux-headers-,,' | sort -V | tail -n1)
 KVER_612 = $(shell ls -1d /usr/src/linux-headers-6.12.*+deb12-amd64 2>/dev/null | sed 's,.*/linux-headers-,,' | sort -V | tail -n1)
 
-.PHONY: all module deps modules-both userspace unit fuzz bench bench-guest lint guest-test check demo clean
+.PHONY: all module deps modules-both userspace unit fuzz bench bench-guest lint guest-test dkms-check check demo clean
 
 all: module
 
@@ -83,11 +83,17 @@ guest-test: modules-both
 	$(TOP)/tests/run-guest-tests.sh $(KVER_61) $(BUILD)/dm-$(WC_NAME)-$(KVER_61).ko
 	$(TOP)/tests/run-guest-tests.sh $(KVER_612) $(BUILD)/dm-$(WC_NAME)-$(KVER_612).ko
 
+# dkms add/build of a copy of the tree, for both kernels, in a private
+# dkms tree; the module it builds passes a guest case.
+dkms-check: modules-both
+	$(TOP)/scripts/dkms-check.sh $(BUILD) $(KVER_61) $(KVER_612)
+
 check: deps
 	$(MAKE) lint
 	$(MAKE) unit
 	$(MAKE) fuzz
 	$(MAKE) guest-test
+	$(MAKE) dkms-check
 
 demo: deps
 	$(MAKE) modules-both

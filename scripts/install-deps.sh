@@ -8,7 +8,7 @@ need=(
 	clang libclang-rt-14-dev
 	linux-headers-amd64 kmod cpio xz-utils zstd
 	qemu-system-x86 busybox-static dmsetup ndctl fio lvm2 e2fsprogs
-	util-linux procps linux-source-6.1
+	util-linux procps linux-source-6.1 dkms
 )
 
 missing=()

@@ -65,6 +65,9 @@ usage: guest_boot KVER WORKDIR GUEST_SCRIPT [options]
   --pmem SIZE_MiB        emulated nvdimm backed by WORKDIR/pmem.img (kept
                          across boots, an existing one keeps its size); the
                          guest sees it as fsdax, DAX-capable /dev/pmem0
+  --pmem-volatile        back the --pmem nvdimm with preallocated guest-private
+                         RAM instead of the file: nothing persists, and the
+                         host's page cache stays out of the way (benchmarks)
   --virtio-pmem SIZE_MiB a virtio-pmem device backed by WORKDIR/vpmem.img:
                          DAX-capable but asynchronous (host flushes through
                          the virtio queue); guest-lib: virtio_pmem_dev
@@ -173,7 +176,7 @@ _guest_kill_all() {
 
 _guest_parse_opts() {
     _GB_DISKS=() _GB_ENVS=() _GB_FILES=()
-    _GB_PMEM="" _GB_VPMEM="" _GB_MODULES=${WC_MODULE:-} _GB_TIMEOUT=600 _GB_KILL_AFTER=""
+    _GB_PMEM="" _GB_PMEM_VOLATILE="" _GB_VPMEM="" _GB_MODULES=${WC_MODULE:-} _GB_TIMEOUT=600 _GB_KILL_AFTER=""
     _GB_MEM=2048 _GB_SMP=2 _GB_APPEND="" _GB_ALLOW=""
     _GB_XTRACE=${GUEST_XTRACE:-0} _GB_TEE=${GUEST_TEE:-0}
     _GB_INTREE=${WC_USE_INTREE:-}
@@ -182,6 +185,7 @@ _guest_parse_opts() {
             --disk) _GB_DISKS+=("$2"); shift 2 ;;
             --pmem) _GB_PMEM=$2; shift 2 ;;
             --virtio-pmem) _GB_VPMEM=$2; shift 2 ;;
+            --pmem-volatile) _GB_PMEM_VOLATILE=1; shift ;;
             --modules) _GB_MODULES=$2; shift 2 ;;
             --intree) _GB_INTREE=1; shift ;;
             --no-intree) _GB_INTREE=0; shift ;;
@@ -271,6 +275,12 @@ _guest_pmem_args() {
                         -device "virtio-pmem-pci,memdev=vpmem0,id=vpmem0")
     fi
     [[ -n $_GB_PMEM ]] || return 0
+    if [[ -n $_GB_PMEM_VOLATILE ]]; then
+        _GB_MAXMEM=$((_GB_MAXMEM + _GB_PMEM))
+        _GB_QEMU_PMEM+=(-object "memory-backend-ram,id=pmem0,size=${_GB_PMEM}M,prealloc=on"
+                        -device "nvdimm,id=nvdimm0,memdev=pmem0")
+        return 0
+    fi
     [[ -f $img ]] || truncate -s "${_GB_PMEM}M" "$img"
     # an existing image keeps its size: it holds the namespace layout
     bytes=$(stat -c %s "$img")
