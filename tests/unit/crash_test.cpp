@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 // Power loss at every persistence point.
 //
-// A workload of writes, flushes, writeback and overwrites runs against a
-// reference model.  The devices "lose power" just before their k-th write or
-// flush, keeping any subset of their volatile writes; a new target is then
-// built on them.  Every block must read back as what the last completed
-// flush covered, or as something written to that block after it: never
-// older data, never another block's data.
+// A workload of writes, flushes, writeback and overwrites (and, in the
+// random workloads, discards) runs against a reference model.  The devices
+// "lose power" just before their k-th write or flush, keeping any subset of
+// their volatile writes; a new target is then built on them.  Every block
+// must read back as what the last completed flush covered, or as something
+// written to that block after it: never older data, never another block's
+// data.  A discarded block may read as anything ever written to it, until a
+// write after the discard is durable (see CrashOracle).
 #include <gtest/gtest.h>
 
-#include <map>
 #include <random>
 #include <set>
 
@@ -26,44 +27,6 @@ constexpr uint64_t kWorkingBlocks = 96;
 constexpr uint32_t kBlockSectors = 8;
 
 struct PowerLoss {};
-
-// What each origin block may hold: the version the last completed flush
-// covered, and the versions written since.  Version 0 is "never written"
-// (zeros).
-struct Reference {
-	std::map<uint64_t, uint64_t> stable;
-	std::map<uint64_t, std::set<uint64_t>> since_flush;
-	std::map<uint64_t, uint64_t> latest;
-
-	void written(uint64_t block, uint64_t version)
-	{
-		since_flush[block].insert(version);
-		latest[block] = version;
-	}
-	// A completed FUA write is durable by itself: older versions of its
-	// blocks may no longer come back.
-	void written_fua(uint64_t block, uint64_t version)
-	{
-		stable[block] = version;
-		since_flush[block].clear();
-	}
-	void flushed()
-	{
-		for (auto &[b, v] : latest)
-			stable[b] = v;
-		since_flush.clear();
-	}
-	std::set<uint64_t> allowed(uint64_t block) const
-	{
-		std::set<uint64_t> a;
-		auto s = stable.find(block);
-		a.insert(s == stable.end() ? 0 : s->second);
-		auto r = since_flush.find(block);
-		if (r != since_flush.end())
-			a.insert(r->second.begin(), r->second.end());
-		return a;
-	}
-};
 
 std::vector<uint8_t> block_content(uint64_t block, uint64_t version)
 {
@@ -85,10 +48,20 @@ int64_t identify(uint64_t block, uint32_t sector, const std::vector<uint8_t> &da
 	return -1;
 }
 
+std::string describe(const std::set<uint64_t> &versions)
+{
+	std::string s;
+
+	for (uint64_t v : versions)
+		s += (s.empty() ? "{" : ", ") + std::to_string(v);
+	return s + "}";
+}
+
 struct Workload {
 	Rig rig{kOrigin, kCache, {"s", "o", "c", "4096", "4", "high_watermark", "60",
 				  "low_watermark", "40"}};
-	Reference ref;
+	CrashOracle ref;
+	bool discards = false;	// whether the workload issues discards
 	uint64_t version = 0;
 	uint64_t ops = 0;	// device writes and flushes seen
 	uint64_t crash_at = 0;	// 0: never
@@ -126,7 +99,9 @@ struct Workload {
 
 	void step(std::mt19937_64 &rng)
 	{
-		unsigned what = rng() % 100;
+		// With discards, 100..107 are discards; the other operations
+		// keep their proportions.
+		unsigned what = rng() % (discards ? 108 : 100);
 
 		if (what < 60) {
 			uint64_t first = rng() % kWorkingBlocks;
@@ -158,13 +133,30 @@ struct Workload {
 			rig.target->writeback(false);
 		} else if (what < 90) {
 			rig.target->autocommit();
-		} else {
+		} else if (what < 100) {
 			uint64_t b = rng() % kWorkingBlocks;
 			std::vector<uint8_t> out;
 			ASSERT_EQ(rig.target->read(b * kBlockSectors, kBlockSectors, &out), 0);
-			auto it = ref.latest.find(b);
-			ASSERT_EQ(out, block_content(b, it == ref.latest.end() ? 0 : it->second))
-				<< "block " << b;
+			auto readable = ref.readable(b);
+			if (readable.size() == 1) {
+				ASSERT_EQ(out, block_content(b, *readable.begin())) << "block " << b;
+				return;
+			}
+			bool ok = false;
+			for (uint64_t v : readable)
+				ok = ok || out == block_content(b, v);
+			ASSERT_TRUE(ok) << "discarded block " << b
+					<< " reads data never written to it";
+		} else {
+			// Up to 8 blocks: a range may hold several cached blocks,
+			// committed or not, and blocks that are not cached.
+			uint64_t first = rng() % kWorkingBlocks;
+			uint64_t n = std::min<uint64_t>(1 + rng() % 8, kWorkingBlocks - first);
+
+			for (uint64_t b = first; b < first + n; b++)
+				ref.discard(b);
+			ASSERT_EQ(rig.target->discard(first * kBlockSectors,
+						      uint32_t(n * kBlockSectors)), 0);
 		}
 	}
 
@@ -190,8 +182,10 @@ struct Workload {
 						<< " holds data never written to it (crash at op "
 						<< crash_at << ")";
 				ASSERT_TRUE(allowed.count(uint64_t(v)))
-					<< "block " << b << " reads version " << v << ", stable "
-					<< *allowed.begin() << " (crash at op " << crash_at << ")";
+					<< "block " << b << " sector " << s << " reads version " << v
+					<< ", allowed " << describe(allowed)
+					<< (ref.unsettled.count(b) ? " (discarded)" : "")
+					<< " (crash at op " << crash_at << ")";
 			}
 		}
 	}
@@ -225,14 +219,16 @@ TEST(Crash, EveryPointOfAFixedWorkload)
 	}
 }
 
-// Random workloads, random crash points, and a second crash during the
-// recovery's own writes.
+// Random workloads with discards, random crash points, and a second crash
+// during the recovery's own writes.
 TEST(Crash, RandomWorkloads)
 {
 	for (uint64_t seed = 1; seed <= 40; seed++) {
 		Workload w;
 		std::mt19937_64 rng(seed);
 
+		SCOPED_TRACE("seed " + std::to_string(seed));
+		w.discards = true;
 		ASSERT_EQ(w.rig.open(), 0);
 		w.crash_at = 20 + rng() % 400;
 		w.arm();

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstring>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,93 @@ enum StatusField {
 	kError, kBlocks, kFree, kWriteback, kReads, kReadHits, kWrites,
 	kWriteHitsUncommitted, kWriteHitsCommitted, kWritesAround,
 	kWritesAllocate, kWritesBlocked, kFlushes, kDiscards,
+};
+
+// What each origin block may hold after a power loss, for the crash tests:
+// the version the last completed flush covered, and the versions written
+// since.  Version 0 is "never written" (zeros).  Writes and discards are
+// recorded before they are issued (one cut short by the power loss may
+// still have reached the media); FUA writes and flushes count only once
+// they have completed.
+//
+// A discard lets its blocks show anything: the origin is not zeroed (the
+// model passes no discard to it) and holds zeros or some version written
+// back, and a cached copy may or may not have been dropped.  So a
+// discarded block may read as zeros or as any version ever written to it
+// until a write to it, issued after the discard, is made durable by a
+// completed flush or is itself a completed FUA write; from then on it is
+// held to the same rule as every other block.
+struct CrashOracle {
+	std::map<uint64_t, uint64_t> stable;
+	std::map<uint64_t, std::set<uint64_t>> since_flush;
+	std::map<uint64_t, uint64_t> latest;
+	std::map<uint64_t, std::set<uint64_t>> history;	// every version written
+	std::set<uint64_t> discarded;	// discarded, not written since
+	std::set<uint64_t> unsettled;	// discarded, no durable write since
+	std::set<uint64_t> rewritten;	// unsettled, written since the discard
+
+	void written(uint64_t block, uint64_t version)
+	{
+		since_flush[block].insert(version);
+		latest[block] = version;
+		history[block].insert(version);
+		discarded.erase(block);
+		if (unsettled.count(block))
+			rewritten.insert(block);
+	}
+	// A completed FUA write is durable by itself: older versions of its
+	// blocks may no longer come back.
+	void written_fua(uint64_t block, uint64_t version)
+	{
+		stable[block] = version;
+		since_flush[block].clear();
+		unsettled.erase(block);
+		rewritten.erase(block);
+	}
+	void flushed()
+	{
+		for (auto &[b, v] : latest)
+			stable[b] = v;
+		since_flush.clear();
+		for (uint64_t b : rewritten)
+			unsettled.erase(b);
+		rewritten.clear();
+	}
+	void discard(uint64_t block)
+	{
+		discarded.insert(block);
+		unsettled.insert(block);
+		rewritten.erase(block);
+	}
+	// What a read may return now, with no power lost.
+	std::set<uint64_t> readable(uint64_t block) const
+	{
+		if (discarded.count(block))
+			return ever(block);
+		auto l = latest.find(block);
+		return {l == latest.end() ? 0 : l->second};
+	}
+	// What a read may return after a power loss now.
+	std::set<uint64_t> allowed(uint64_t block) const
+	{
+		if (unsettled.count(block))
+			return ever(block);
+		std::set<uint64_t> a;
+		auto s = stable.find(block);
+		a.insert(s == stable.end() ? 0 : s->second);
+		auto r = since_flush.find(block);
+		if (r != since_flush.end())
+			a.insert(r->second.begin(), r->second.end());
+		return a;
+	}
+	std::set<uint64_t> ever(uint64_t block) const
+	{
+		std::set<uint64_t> a = {0};
+		auto h = history.find(block);
+		if (h != history.end())
+			a.insert(h->second.begin(), h->second.end());
+		return a;
+	}
 };
 
 // Devices plus a target on them; reopen() builds a new target on the same
