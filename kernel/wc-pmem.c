@@ -129,9 +129,15 @@ void wc_pmem_copy_block(struct wc_target *wc, struct bio *bio, void *data,
 		void *buf = bvec_kmap_local(&bv);
 
 		if (read) {
-			if (copy_mc_to_kernel(buf, data, len)) {
-				wc_core_set_error(wc->core, -EIO,
-						  "hardware memory error when reading data");
+			unsigned long left = copy_mc_to_kernel(buf, data, len);
+
+			if (unlikely(left)) {
+				char what[64];
+
+				/* in-tree's words, with the bytes not copied */
+				snprintf(what, sizeof(what),
+					 "hardware memory error when reading data: %lu", left);
+				wc_core_set_error(wc->core, -EIO, what);
 				bio->bi_status = BLK_STS_IOERR;
 			}
 			flush_dcache_page(bv.bv_page);

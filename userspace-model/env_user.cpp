@@ -72,6 +72,10 @@ void wc_env_pmem_fence(void)
 
 int wc_env_pmem_read(void *dst, const void *src, unsigned long len)
 {
+	auto *pmem = wc::model::SimPmem::active;
+
+	if (pmem && pmem->poisoned(src, len))
+		return -5;	// -EIO, as the kernel's copy_mc_to_kernel() caller
 	memcpy(dst, src, len);
 	return 0;
 }

@@ -157,6 +157,7 @@ int Model::submit(const wc_bio &bio_in, uint8_t *data, bool is_write)
 	wc_bio rest = bio_in;
 	uint8_t *rest_data = nullptr;
 	int stalls = 0;
+	bool failed = false;	// a part of the bio failed (its status)
 
 	rest.nr_sectors = 0;
 
@@ -176,7 +177,7 @@ int Model::submit(const wc_bio &bio_in, uint8_t *data, bool is_write)
 				rest.nr_sectors = 0;
 				continue;
 			}
-			return 0;
+			return failed ? -WC_EIO : 0;
 		case WC_MAP_ERROR:
 			return -WC_EIO;
 		case WC_MAP_DEFER:
@@ -210,10 +211,17 @@ int Model::submit(const wc_bio &bio_in, uint8_t *data, bool is_write)
 				rest_data = data + size_t(res.accept_sectors) * kSector;
 				bio.nr_sectors = res.accept_sectors;
 			}
-			if (is_write)
+			if (is_write) {
 				wc_env_pmem_copy(res.pmem, data, len);
-			else
+			} else if (pmem_ && pmem_->poisoned(res.pmem, len)) {
+				// As wc_pmem_copy_block(): the bio fails and the
+				// error state latches.
+				wc_core_set_error(core_, -WC_EIO,
+						  "hardware memory error when reading data");
+				failed = true;
+			} else {
 				memcpy(data, res.pmem, len);
+			}
 			bio.sector += len / kSector;
 			bio.nr_sectors -= uint32_t(len / kSector);
 			bio.flags |= WC_BIO_CONTINUED;
@@ -249,7 +257,7 @@ int Model::submit(const wc_bio &bio_in, uint8_t *data, bool is_write)
 		bio.nr_sectors -= res.accept_sectors;
 		data += size_t(res.accept_sectors) * kSector;
 		if (!bio.nr_sectors)
-			return 0;
+			return failed ? -WC_EIO : 0;
 	}
 }
 

@@ -66,6 +66,18 @@ bool SimPmem::contains(const void *p) const
 	return b >= current_ && b < current_ + size_;
 }
 
+bool SimPmem::poisoned(const void *p, uint64_t len) const
+{
+	if (!contains(p))
+		return false;
+	uint64_t off = static_cast<const uint8_t *>(p) - current_;
+
+	for (auto &[start, n] : poison_)
+		if (off < start + n && start < off + len)
+			return true;
+	return false;
+}
+
 void SimPmem::tick()
 {
 	if (++ops == snapshot_at && on_snapshot)

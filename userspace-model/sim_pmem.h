@@ -16,6 +16,7 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 struct pmem2_map;
@@ -50,6 +51,12 @@ public:
 	uint64_t snapshot_at = 0;	// 0: never
 	std::function<void()> on_snapshot;	// called at op snapshot_at
 
+	// Hardware memory errors: a read of a poisoned range (the core's
+	// wc_env_pmem_read, the model's data copies) fails, as
+	// copy_mc_to_kernel does on a machine check.  Stores do not clear it.
+	void poison(uint64_t offset, uint64_t len) { poison_.push_back({offset, len}); }
+	bool poisoned(const void *p, uint64_t len) const;
+
 	// The instance the environment's pmem functions act on.
 	static SimPmem *active;
 
@@ -68,6 +75,7 @@ private:
 	std::vector<uint8_t> durable_;
 	std::vector<uint64_t> pending_;		// word indices
 	std::vector<bool> is_pending_;
+	std::vector<std::pair<uint64_t, uint64_t>> poison_;	// offset, length
 };
 
 } // namespace wc::model

@@ -619,6 +619,9 @@ void Cache::load_pmem()
 	reset_containers();
 	origin_sectors_ = prog_.arg0;
 	r = wc_env_pmem_read(&s, pmem_, sizeof(s));
+	// An unreadable seq_count commits nothing (as in-tree): every entry
+	// is then taken as uncommitted, so none is read.
+	bool sb_readable = !r;
 	if (r) {
 		text::Message<80> m;
 
@@ -631,7 +634,12 @@ void Cache::load_pmem()
 	for (u64 i = 0; i < n_blocks_; i++) {
 		disk::Entry de = {disk::kFreeSector, disk::kFreeSeq};
 
-		if (!error_) {
+		// An unreadable entry latches the error and is taken as free.
+		// Unlike in-tree, which then drops every entry after it, the
+		// others are still loaded: their committed data stays
+		// readable (the error state stops writes and writeback, so
+		// nothing is written over them).
+		if (sb_readable) {
 			r = wc_env_pmem_read(&de, pmem_entry(u32(i)), sizeof(de));
 			if (r) {
 				text::Message<96> m;

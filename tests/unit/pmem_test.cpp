@@ -276,3 +276,107 @@ TEST(Pmem, ReadAlternatingHitsAndMisses)
 	EXPECT_EQ(st[kReads], 5u);
 	EXPECT_EQ(st[kReadHits], 2u);
 }
+
+// --- hardware memory errors (copy_mc_to_kernel failures) -------------------
+
+namespace {
+
+// The cache block holding origin `sector` (committed or not), from the
+// entries on the pmem; -1 if none.
+int64_t block_of(PmemRig &rig, uint64_t sector)
+{
+	uint64_t n = rig.sb().n_blocks;
+
+	for (uint64_t i = 0; i < n; i++) {
+		disk::Entry e;
+		memcpy(&e, rig.pmem.data() + disk::entry_offset(i), sizeof(e));
+		if (e.original_sector == sector && e.seq_count != disk::kFreeSeq)
+			return int64_t(i);
+	}
+	return -1;
+}
+
+uint64_t data_offset(PmemRig &rig, uint64_t block)
+{
+	uint64_t bs = rig.sb().block_size;
+	uint64_t meta = (disk::entry_offset(rig.sb().n_blocks) + bs - 1) / bs * bs;
+
+	return meta + block * bs;
+}
+
+bool logged(const std::string &what)
+{
+	for (auto &l : model::log_lines())
+		if (l.find(what) != std::string::npos)
+			return true;
+	return false;
+}
+
+} // namespace
+
+TEST(PmemMemoryError, UnreadableSuperblockIsRefused)
+{
+	PmemRig rig;
+	ASSERT_EQ(rig.open(), 0);
+	rig.target->suspend();
+	rig.pmem.poison(8, 8);
+	std::string err;
+	EXPECT_NE(rig.open(&err), 0);
+	EXPECT_EQ(err, "Hardware memory error when reading superblock");
+}
+
+// A poisoned entry latches the error state when the cache is loaded; the
+// other entries are still loaded, so their committed data reads back
+// (in-tree drops every entry after the poisoned one and serves those
+// blocks from the stale origin).  Writes fail.
+TEST(PmemMemoryError, UnreadableEntryLatchesErrorOthersStayReadable)
+{
+	PmemRig rig;
+	ASSERT_EQ(rig.open(), 0);
+	for (uint64_t b = 0; b < 3; b++)
+		ASSERT_EQ(rig.target->write(b * 64, pattern(b * 64, 8, 5)), 0);
+	ASSERT_EQ(rig.target->flush(), 0);
+	int64_t middle = block_of(rig, 64);
+	ASSERT_GE(middle, 0);
+	rig.target->suspend();
+	rig.pmem.poison(disk::entry_offset(uint64_t(middle)), 16);
+
+	model::clear_log();
+	ASSERT_EQ(rig.open(), 0);	// as in-tree: the table loads, in error
+	EXPECT_TRUE(logged("hardware memory error when reading metadata entry " +
+			   std::to_string(middle)));
+	auto st = rig.status();
+	EXPECT_EQ(st[kError], 1u);
+	EXPECT_EQ(st[kFree], st[kBlocks] - 2);
+	std::vector<uint8_t> out;
+	for (uint64_t b : {0, 2}) {
+		ASSERT_EQ(rig.target->read(b * 64, 8, &out), 0);
+		EXPECT_EQ(out, pattern(b * 64, 8, 5)) << "block " << b;
+	}
+	EXPECT_EQ(rig.target->write(512, pattern(512, 8, 6)), -WC_EIO);
+	EXPECT_EQ(rig.target->writeback(true), 0u);
+	EXPECT_TRUE(wc_core_validate(rig.target->core()));
+}
+
+// A poisoned data block: its read fails and latches the error state; the
+// other blocks stay readable, writes fail, nothing is written back.
+TEST(PmemMemoryError, UnreadableDataFailsTheReadAndLatchesError)
+{
+	PmemRig rig;
+	ASSERT_EQ(rig.open(), 0);
+	ASSERT_EQ(rig.target->write(0, pattern(0, 24, 7)), 0);
+	ASSERT_EQ(rig.target->flush(), 0);
+	int64_t second = block_of(rig, 8);
+	ASSERT_GE(second, 0);
+	rig.pmem.poison(data_offset(rig, uint64_t(second)) + 512, 64);
+
+	std::vector<uint8_t> out;
+	EXPECT_EQ(rig.target->read(0, 24, &out), -WC_EIO);
+	EXPECT_EQ(rig.status()[kError], 1u);
+	ASSERT_EQ(rig.target->read(16, 8, &out), 0);
+	EXPECT_EQ(out, pattern(16, 8, 7));
+	EXPECT_EQ(rig.target->write(16, pattern(16, 8, 8)), -WC_EIO);
+	EXPECT_EQ(rig.target->writeback(true), 0u);
+	ASSERT_EQ(rig.target->read(0, 8, &out), 0);
+	EXPECT_EQ(out, pattern(0, 8, 7));
+}
