@@ -152,6 +152,8 @@ void Cache::reset_containers()
 	free_tree_.init(entries_);
 	free_list_.init(entries_);
 	lru_.init(entries_);
+	superseded_.init(entries_);
+	duplicates_ = false;
 	current_free_ = kNil;
 	freelist_size_ = 0;
 	writeback_size_ = 0;
@@ -182,10 +184,18 @@ u32 Cache::find_lowest_at_or_after(u64 sector) const
 	return index_.lower_bound([&](u32 n) { return entries_[n].sector() < sector; });
 }
 
-void Cache::insert_entry(u32 i, u64 now_ms)
+// `replaces`: a committed block of the same sector that `i` supersedes
+// (I5); `i` takes its place in the index and the LRU.
+void Cache::insert_entry(u32 i, u64 now_ms, u32 replaces)
 {
 	entries_[i].set_free(false);
-	index_.insert(i);
+	if (replaces != kNil) {
+		index_.replace(replaces, i);
+		lru_.remove(replaces);
+		superseded_.push_back(replaces);
+	} else {
+		index_.insert(i);
+	}
 	lru_.push_front(i);
 	entries_[i].set_age(age_stamp(now_ms));
 }
@@ -194,13 +204,33 @@ void Cache::insert_entry(u32 i, u64 now_ms)
 // order from a cursor, so that consecutive writes land contiguously; PMEM
 // mode has no use for that and keeps a FIFO, as in-tree does (O(1)).
 // A block just taken from the free list now caches `sector`, uncommitted.
-void Cache::cache_new_block(u32 i, u64 sector, u64 now_ms)
+void Cache::cache_new_block(u32 i, u64 sector, u64 now_ms, u32 replaces)
 {
 	entries_[i].set_sector(sector);
 	entries_[i].set_seq(seq_count_);
 	entry_changed(i);
-	insert_entry(i, now_ms);
+	insert_entry(i, now_ms, replaces);
 	uncommitted_blocks_++;
+}
+
+// Frees the superseded blocks (I5) whose sector is in [start, end): all of
+// them after a commit, those of a discarded range otherwise.  The caller
+// fences the freed entries (prog_.need_sync says there are some).
+void Cache::free_superseded(u64 start, u64 end)
+{
+	for (u32 i = superseded_.front(); i != kNil;) {
+		u32 next = superseded_.next(i);
+
+		if (entries_[i].sector() >= start && entries_[i].sector() < end) {
+			superseded_.remove(i);
+			add_to_freelist(i);
+			entries_[i].set_seq(disk::kFreeSeq);
+			entry_changed(i, true);
+			events_ |= WC_EV_WAKE_FREELIST;
+			prog_.need_sync = true;
+		}
+		i = next;
+	}
 }
 
 void Cache::add_to_freelist(u32 i)
@@ -388,14 +418,29 @@ void Cache::map_read(const wc_bio &bio, wc_map_result &res)
 
 	stats_.reads++;
 	if (e != kNil && entries_[e].sector() == bio.sector) {
-		stats_.read_hits++;
+		// In-tree sends every cached block as a bio of its own; the
+		// blocks that follow this one on both devices go in the same
+		// bio here, and count as if they had been sent one by one.
+		u32 blocks = 1, max = block_count(bio.nr_sectors);
+		bool uncommitted = !committed(e);
+
+		for (u32 prev = e; blocks < max; blocks++) {
+			u32 f = find_exact(bio.sector + u64(blocks) * block_sectors());
+
+			if (f != prev + 1)
+				break;
+			uncommitted |= !committed(f);
+			prev = f;
+		}
+		stats_.reads += blocks - 1;
+		stats_.read_hits += blocks;
 		res.action = WC_MAP_REMAP_CACHE;
-		res.accept_sectors = block_sectors();
+		res.accept_sectors = blocks * block_sectors();
 		res.sector = cache_sector(e);
 		res.flags |= WC_MAPF_TRACK_CACHE_IO;
 		// A block allocated by a write still in flight holds stale
 		// data of another sector until that write lands.
-		if (!committed(e))
+		if (uncommitted)
 			res.flags |= WC_MAPF_WAIT_CACHE_WRITES;
 		return;
 	}
@@ -448,6 +493,8 @@ void Cache::map_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 		res.action = WC_MAP_WAIT_FREELIST;
 		return;
 	}
+	if (found_entry)
+		duplicates_ = true;
 	cache_new_block(e, bio.sector, now_ms);
 	stats_.writes_allocate++;
 	write_ssd_run(bio, e, false, now_ms, res);
@@ -557,7 +604,7 @@ void Cache::map_pmem_read(const wc_bio &bio, wc_map_result &res)
 
 void Cache::map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 {
-	u32 e;
+	u32 e, replaces = kNil;
 
 	if (!bio.nr_sectors) {
 		// Every block is in the cache: FUA or a full batch commits.
@@ -586,8 +633,14 @@ void Cache::map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 			goto copy;
 		}
 		// A committed block is never rewritten in place here: its
-		// old data must stay valid until the new copy commits.
+		// old data must stay valid until the new copy commits (I5).
+		// One being written back stays in the index beside the new
+		// copy until its writeback ends.
 		stats_.write_hits_committed++;
+		if (entries_[e].write_in_progress())
+			duplicates_ = true;
+		else
+			replaces = e;
 	} else if (only_cached && !(bio.flags & WC_BIO_CONTINUED)) {
 		// (An advanced bio cannot be remapped: a block that left the
 		// cache while the caller waited for a free block is cached
@@ -604,7 +657,7 @@ void Cache::map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 		res.action = WC_MAP_WAIT_FREELIST;
 		return;
 	}
-	cache_new_block(e, bio.sector, now_ms);
+	cache_new_block(e, bio.sector, now_ms, replaces);
 	stats_.writes_allocate++;
 copy:
 	stats_.writes++;
@@ -631,7 +684,10 @@ void Cache::commit_pmem()
 			 &seq_count_, sizeof(u64));
 	wc_env_pmem_fence();
 	prog_.need_sync = false;
-	free_older_duplicates();
+	free_superseded(0, ~0ULL);
+	if (duplicates_)
+		free_older_duplicates();
+	duplicates_ = false;
 	if (prog_.need_sync)
 		wc_env_pmem_fence();
 }
@@ -653,7 +709,10 @@ void Cache::discard_range(u64 start, u64 end)
 		}
 		e = next;
 	}
-	if (freed && cfg.pmem)
+	// In-tree frees both copies of a discarded block; so does this.
+	prog_.need_sync = false;
+	free_superseded(start, end);
+	if ((freed || prog_.need_sync) && cfg.pmem)
 		wc_env_pmem_fence();
 }
 
@@ -922,10 +981,13 @@ bool Cache::validate() const
 			wip += e.write_in_progress();
 		}
 	}
+	for (u32 i = superseded_.front(); i != kNil; i = superseded_.next(i))
+		if (!committed(i) || entries_[i].write_in_progress() || find_exact(entries_[i].sector()) == kNil)
+			return false;
 	return free == freelist_size_ &&
 	       free == (cfg.pmem ? free_list_.size() : free_tree_.size()) &&
-	       cached == index_.size() && wip == writeback_size_ &&
-	       lru_.size() + wip <= cached;
+	       cached == index_.size() + superseded_.size() && wip == writeback_size_ &&
+	       lru_.size() + wip <= index_.size();
 }
 
 } // namespace wc

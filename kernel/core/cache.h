@@ -14,6 +14,15 @@
 //      the origin: WC_PROG_RETIRE flushes the origin first.
 //  I4. Once the error state is latched, no metadata is written again: a
 //      failing device must not turn a transient error into lost entries.
+//
+// PMEM mode:
+//  I5. A committed block is never rewritten in place.  Its new copy takes
+//      its place in the index and the LRU at once; the old block leaves
+//      both for the superseded list but stays allocated, and its entry
+//      stays valid on the media, until the commit that makes the new copy
+//      durable has been fenced.  Only then is it freed (commit_pmem).
+//      A power loss before that finds the old copy, committed, and drops
+//      the new uncommitted one.
 #pragma once
 
 #include "config.h"
@@ -146,8 +155,9 @@ private:
 	u32 find_exact(u64 sector) const;
 	u32 find_following(u64 sector) const;
 	u32 find_lowest_at_or_after(u64 sector) const;
-	void insert_entry(u32 i, u64 now_ms);
-	void cache_new_block(u32 i, u64 sector, u64 now_ms);
+	void insert_entry(u32 i, u64 now_ms, u32 replaces = kNil);
+	void cache_new_block(u32 i, u64 sector, u64 now_ms, u32 replaces = kNil);
+	void free_superseded(u64 start, u64 end);
 	void add_to_freelist(u32 i);
 	u32 pop_from_freelist(u64 expected_cache_sector);
 	void free_entry(u32 i, bool in_lru = true);
@@ -229,6 +239,7 @@ private:
 	RbTree<ByPosition> free_tree_;	// SSD: free blocks by position
 	EntryList free_list_;		// PMEM: free blocks, FIFO
 	EntryList lru_;
+	EntryList superseded_;		// PMEM: old copies freed at the commit (I5)
 	u32 current_free_ = kNil;
 
 	u64 freelist_size_ = 0;
@@ -238,6 +249,9 @@ private:
 	u64 freelist_low_ = 0;
 	int error_ = 0;
 	bool overwrote_committed_ = false;
+	// A new copy of a block was cached beside an old one that was being
+	// written back: the next commit frees the old one if it is done.
+	bool duplicates_ = false;
 	bool flush_on_suspend_ = false;
 	bool cleaner_ = false;
 	unsigned events_ = 0;

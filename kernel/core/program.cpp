@@ -462,7 +462,9 @@ void Cache::step_commit(wc_io_op *op, int result)
 			return finish(op, result);
 		}
 		overwrote_committed_ = false;
-		free_older_duplicates();
+		if (duplicates_)
+			free_older_duplicates();
+		duplicates_ = false;
 		if (!prog_.need_sync)
 			return finish(op, 0);
 		prog_.pc = 6;

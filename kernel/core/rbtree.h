@@ -28,6 +28,21 @@ public:
 
 	void insert(u32 x);
 	void erase(u32 x);
+	// `neu` (not in the tree) takes `old`'s place: its links and color.
+	// `neu` must order against every other node exactly as `old` does.
+	// One search from the root, no rebalancing.
+	void replace(u32 old, u32 neu)
+	{
+		u32 *link = &root_;
+
+		while (*link != old)
+			link = &base_[*link].child[Less::less(base_, *link, old)];
+		*link = neu;
+		base_[neu].child[0] = base_[old].child[0];
+		base_[neu].child[1] = base_[old].child[1];
+		base_[neu].set_red(base_[old].red());
+		base_[old].child[0] = base_[old].child[1] = kNil;
+	}
 
 	u32 first() const { return extreme(0); }
 	u32 last() const { return extreme(1); }

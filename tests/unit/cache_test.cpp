@@ -337,3 +337,34 @@ TEST(Writeback, MaxAgeWritesBackOldBlocks)
 	EXPECT_EQ(rig.target->writeback(), 1u);
 	EXPECT_EQ(rig.status()[kFree], 1020u);
 }
+
+// SSD mode: a read over blocks that follow each other on both devices is
+// one remap, not one per block (in-tree splits it per block); the counters
+// are those of the per-block split.  A block elsewhere on the cache device
+// ends the run.
+TEST(Io, ReadOfContiguousCachedBlocksIsOneRemap)
+{
+	Rig rig(kOrigin, kCache);
+	ASSERT_EQ(rig.open(), 0);
+	ASSERT_EQ(rig.target->write(0, pattern(0, 64, 1)), 0);	// blocks 0-7, contiguous
+	ASSERT_EQ(rig.target->write(64, pattern(64, 8, 1)), 0);	// block 8: next position too
+	ASSERT_EQ(rig.target->write(200, pattern(200, 8, 1)), 0);
+	ASSERT_EQ(rig.target->write(72, pattern(72, 8, 1)), 0);	// block 9: after block 25's
+	ASSERT_EQ(rig.target->message({"clear_stats"}), 0);
+
+	wc_bio b = {0, 96, 0};
+	wc_map_result r;
+	wc_core_map(rig.target->core(), &b, 0, &r);
+	EXPECT_EQ(r.action, WC_MAP_REMAP_CACHE);
+	EXPECT_EQ(r.accept_sectors, 72u);	// blocks 0-8
+	auto st = rig.status();
+	EXPECT_EQ(st[kReads], 9u);
+	EXPECT_EQ(st[kReadHits], 9u);
+
+	// and through the model, the data
+	std::vector<uint8_t> out;
+	ASSERT_EQ(rig.target->read(0, 80, &out), 0);
+	auto want = pattern(0, 64, 1), tail = pattern(64, 16, 1);
+	want.insert(want.end(), tail.begin(), tail.end());
+	EXPECT_EQ(out, want);
+}

@@ -88,3 +88,39 @@ TEST(RbTree, EraseEverythingLeavesAnEmptyTree)
 	EXPECT_TRUE(tree.empty());
 	EXPECT_EQ(tree.first(), kNil);
 }
+
+// replace() swaps a node for one with an equivalent key: the shape, the
+// colors and the order stay, and the old node is out of the tree.
+TEST(RbTree, ReplaceKeepsShapeAndOrder)
+{
+	constexpr u32 n = 400;
+	std::vector<Entry> entries(2 * n);
+	std::mt19937_64 rng(5);
+	RbTree<BySeq> tree;
+	std::vector<u32> slot(n);	// which of i, i + n holds key i
+
+	for (u32 i = 0; i < n; i++) {
+		entries[i].set_seq(10 * i);
+		entries[i + n].set_seq(10 * i + 1);	// same place in the order
+		slot[i] = i;
+	}
+	tree.init(entries.data());
+	for (u32 i = 0; i < n; i++)
+		tree.insert(i);
+	for (int step = 0; step < 3000; step++) {
+		u32 k = rng() % n, old = slot[k], neu = old < n ? old + n : old - n;
+
+		tree.replace(old, neu);
+		slot[k] = neu;
+		ASSERT_GT(tree.validate(), 0) << "step " << step;
+		ASSERT_EQ(tree.size(), n);
+		ASSERT_EQ(entries[old].child[0], kNil);
+		ASSERT_EQ(entries[old].child[1], kNil);
+	}
+	std::vector<u32> walk, want;
+	for (u32 e = tree.first(); e != kNil; e = tree.next(e))
+		walk.push_back(e);
+	for (u32 i = 0; i < n; i++)
+		want.push_back(slot[i]);
+	EXPECT_EQ(walk, want);
+}

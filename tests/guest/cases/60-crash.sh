@@ -9,7 +9,9 @@
 # an endless seeded sequence of O_DIRECT writes of 1-16 blocks (half of them
 # to a small hot area, so blocks are overwritten again and again), FUA
 # writes (AIO with RWF_DSYNC: REQ_FUA without a flush), flushes (fsync of
-# the block device) and read-back checks. After each flush and each FUA
+# the block device), discards (BLKDISCARD: until a durable write, such a
+# block may hold zeros or any proper data of its own) and read-back checks.
+# After each flush and each FUA
 # write completes, a record saying what is now durable goes to a separate
 # virtio disk (O_DIRECT + fdatasync) before the next operation starts, so
 # the record survives the kill. The checker replays the sequence: each block
@@ -61,8 +63,9 @@ cat >"$WC_WORKDIR/wcio.c" <<'WCIO_C'
 // run: an endless sequence of operations on the first NBLOCKS 4 KiB blocks
 // of DEV, generated from SEED: plain O_DIRECT writes (W), FUA writes (U:
 // O_DIRECT, RWF_DSYNC through Linux AIO, which sends REQ_FUA and no flush),
-// flushes (F: fsync of the block device) and read checks (R: the blocks must
-// hold what was last written). Writes are 1-16 blocks, half of them in the
+// flushes (F: fsync of the block device), discards (D: BLKDISCARD) and read
+// checks (R: the blocks must hold what was last written; a discarded block,
+// zeros or any proper data of its own). Writes are 1-16 blocks, half of them in the
 // first HOT blocks (overwrites). Each block written holds its block number
 // and the id (SEED << 32 | op number) of the write, and data derived from
 // both. After an F completes, a record "everything up to op N is durable"
@@ -82,6 +85,7 @@ cat >"$WC_WORKDIR/wcio.c" <<'WCIO_C'
 #include <fcntl.h>
 #include <linux/aio_abi.h>
 #include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +107,7 @@ typedef uint32_t u32;
 #define DATA_MAGIC 0x3148534152434357ull /* "WCCRASH1" */
 #define REC_MAGIC 0x3143455243435757ull  /* "WWCCREC1" */
 #define BAD_ID (~0ull)
+#define DISCARDED (~0ull - 1) /* run: discarded, not written since */
 #define POISON 0xa5 /* what read buffers hold before the read */
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -136,7 +141,7 @@ struct gen {
 
 struct op {
 	u32 n;
-	char kind; // W U F R
+	char kind; // W U F R D
 	u64 start;
 	u32 len;
 };
@@ -168,7 +173,7 @@ static void gen_next(struct gen *g, struct op *o)
 		g->since_flush = 0;
 		return;
 	}
-	o->kind = p < 22 ? 'U' : p < 32 ? 'R' : 'W';
+	o->kind = p < 22 ? 'U' : p < 32 ? 'R' : p < 36 ? 'D' : 'W';
 	o->len = 1 + (r >> 8) % MAX_LEN;
 	area = ((r >> 20) & 1) ? g->hot : g->nblocks;
 	o->start = r2 % area;
@@ -231,6 +236,15 @@ static void describe(char *buf, size_t len, u64 id)
 		snprintf(buf, len, "bad");
 	else
 		snprintf(buf, len, "%u:%u", (u32)(id >> 32), (u32)id);
+}
+
+// A read of a block whose last write is `want` may return `got`: that
+// write, or, when the block was discarded since (DISCARDED), zeros or any
+// proper data of the block (the discard may or may not have reached the
+// origin, and may or may not have dropped a cached copy).
+static int holds(u64 want, u64 got)
+{
+	return want == DISCARDED ? got != BAD_ID : got == want;
 }
 
 // --- I/O helpers -----------------------------------------------------------
@@ -386,7 +400,7 @@ static int cmd_run(char **argv)
 	u32 seed = strtoul(argv[3], NULL, 0), nblocks = strtoul(argv[4], NULL, 0);
 	u32 hot = strtoul(argv[5], NULL, 0);
 	u64 *cur = load_map(argv[6], nblocks), *buf = abuf(MAX_LEN * BS);
-	u64 n_w = 0, n_u = 0, n_f = 0, n_r = 0, bytes = 0;
+	u64 n_w = 0, n_u = 0, n_f = 0, n_r = 0, n_d = 0, bytes = 0;
 	double t0 = now(), last = t0;
 	struct gen g;
 	struct op o;
@@ -430,6 +444,17 @@ static int cmd_run(char **argv)
 				die("fsync (flush) of %s: %s", dev, strerror(errno));
 			n_f++;
 			break;
+		case 'D': {
+			u64 range[2] = { o.start * BS, (u64)o.len * BS };
+
+			if (ioctl(fd, BLKDISCARD, range))
+				die("discard of blocks %llu+%u: %s", (unsigned long long)o.start,
+				    o.len, strerror(errno));
+			for (u32 i = 0; i < o.len; i++)
+				cur[o.start + i] = DISCARDED;
+			n_d++;
+			break;
+		}
 		case 'R':
 			pread_all(fd, buf, (size_t)o.len * BS, o.start * BS, "read check");
 			for (u32 i = 0; i < o.len; i++) {
@@ -437,7 +462,7 @@ static int cmd_run(char **argv)
 				u64 b = o.start + i, id = identify(buf + i * WORDS, b, &why);
 				char got[32], want[32];
 
-				if (id != cur[b]) {
+				if (!holds(cur[b], id)) {
 					u64 *one = abuf(BS), id1;
 					const char *why1 = "";
 					char hdr[32], again[32];
@@ -449,7 +474,7 @@ static int cmd_run(char **argv)
 					id1 = identify(one, b, &why1);
 					describe(again, sizeof(again), id1);
 					free(one);
-					if (id1 != cur[b] || read_errors < 5) {
+					if (!holds(cur[b], id1) || read_errors < 5) {
 						printf("op %u: a read of blocks %llu..%llu: block %llu holds %s%s%s "
 						       "(header: block %llu, id %s), last written %s; "
 						       "read alone it holds %s%s%s\n",
@@ -460,7 +485,7 @@ static int cmd_run(char **argv)
 						       again, *why1 ? ": " : "", why1);
 						print_blocks(cur, o.start, o.len);
 					}
-					if (id1 != cur[b])
+					if (!holds(cur[b], id1))
 						die("read check failed: the data is wrong");
 					// the block is right, only this read of it was not
 					printf("READ-CHECK FAILED: op %u, a %u-block read from block %llu\n",
@@ -478,10 +503,10 @@ static int cmd_run(char **argv)
 		}
 		if (now() - last >= 5) {
 			last = now();
-			printf("wcio run: %.0fs: op %u (W %llu, U %llu, F %llu, R %llu), %llu MiB written, "
-			       "%llu failed read checks\n",
+			printf("wcio run: %.0fs: op %u (W %llu, U %llu, F %llu, R %llu, D %llu), "
+			       "%llu MiB written, %llu failed read checks\n",
 			       last - t0, o.n, (unsigned long long)n_w, (unsigned long long)n_u,
-			       (unsigned long long)n_f, (unsigned long long)n_r,
+			       (unsigned long long)n_f, (unsigned long long)n_r, (unsigned long long)n_d,
 			       (unsigned long long)(bytes >> 20), (unsigned long long)read_errors);
 			fflush(stdout);
 		}
@@ -553,12 +578,13 @@ static int cmd_verify(char **argv)
 	const char *dev = argv[0];
 	off_t base = (off_t)strtoul(argv[2], NULL, 0) << 20;
 	u64 *rbuf = abuf(REC_REGION), *got, *dur;
+	u32 *disc;	// the last discard op of each block, 0 if none
 	struct rec *r = (struct rec *)rbuf, *h;
-	u32 seed, nblocks, hot, fmax = 0, rmax = 0, nrec, n_f = 0, n_u = 0;
+	u32 seed, nblocks, hot, fmax = 0, rmax = 0, nrec, n_f = 0, n_u = 0, n_d = 0;
 	unsigned char *fua_ok;
 	struct nd nd[MAX_ND];
 	int n_nd = 0, fd, rfd, failed = 0;
-	u64 stat_dur_new = 0, stat_dur_old = 0, stat_nd_new = 0, stat_nd_old = 0;
+	u64 stat_dur_new = 0, stat_dur_old = 0, stat_nd_new = 0, stat_nd_old = 0, stat_disc = 0;
 	struct gen g;
 	struct op o;
 
@@ -602,11 +628,20 @@ static int cmd_verify(char **argv)
 
 	dur = load_map(argv[3], nblocks);
 	got = calloc(nblocks, sizeof(u64));
-	if (!got)
+	disc = calloc(nblocks, sizeof(u32));
+	if (!got || !disc)
 		die("out of memory");
 	gen_init(&g, seed, nblocks, hot);
 	for (;;) {
 		gen_next(&g, &o);
+		if (o.kind == 'D') {
+			// done, or maybe in flight at the crash: either way
+			// the blocks may now hold any of their data
+			for (u32 i = 0; i < o.len; i++)
+				disc[o.start + i] = o.n;
+			n_d++;
+			continue;
+		}
 		if (o.n <= rmax) {
 			// every F and U up to the last record has its record
 			if (o.kind == 'F' && o.n > fmax)
@@ -636,8 +671,8 @@ static int cmd_verify(char **argv)
 			break;
 	}
 	printf("wcio verify: seed %u: %u records (F %u, U %u), last flush op %u, last record op %u, "
-	       "%d writes not durable (the ops after op %u up to op %u)\n",
-	       seed, nrec - 1, n_f, n_u, fmax, rmax, n_nd, fmax, o.n);
+	       "%d writes not durable (the ops after op %u up to op %u), %u discards\n",
+	       seed, nrec - 1, n_f, n_u, fmax, rmax, n_nd, fmax, o.n, n_d);
 
 	fd = open(dev, O_RDONLY | O_DIRECT);
 	if (fd < 0)
@@ -658,6 +693,12 @@ static int cmd_verify(char **argv)
 		}
 		if (ok) {
 			stat_nd_new++;
+			continue;
+		}
+		// discarded, and no durable write to the block since: zeros or
+		// any proper data of the block
+		if (disc[b] && !(dur[b] >> 32 == seed && (u32)dur[b] > disc[b]) && id != BAD_ID) {
+			stat_disc++;
 			continue;
 		}
 		if (id == dur[b]) {
@@ -684,10 +725,11 @@ static int cmd_verify(char **argv)
 		failed++;
 	}
 	printf("wcio verify: %u blocks: %llu hold a durable write of this run, %llu older data, "
-	       "%llu a non-durable write, %llu the durable data under a non-durable write; "
-	       "%d mismatches\n",
+	       "%llu a non-durable write, %llu the durable data under a non-durable write, "
+	       "%llu discarded blocks (zeros or any data of their own); %d mismatches\n",
 	       nblocks, (unsigned long long)stat_dur_new, (unsigned long long)stat_dur_old,
-	       (unsigned long long)stat_nd_new, (unsigned long long)stat_nd_old, failed);
+	       (unsigned long long)stat_nd_new, (unsigned long long)stat_nd_old,
+	       (unsigned long long)stat_disc, failed);
 	save_map(argv[4], got, nblocks);
 	if (n_f == 0)
 		die("no flush was recorded: the workload did not get far enough");
