@@ -321,7 +321,7 @@ static int wc_map(struct dm_target *ti, struct bio *bio)
 	struct wc_per_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
 	struct wc_map_result res;
 	struct wc_bio b = { 0 };
-	unsigned int bs;
+	unsigned int copy;
 	int dir;
 
 	pb->flags = 0;
@@ -382,16 +382,18 @@ again:
 		/*
 		 * Split first, while the bio is untouched: dm restarts the
 		 * remainder of a split at the wrong sector if the clone was
-		 * already advanced.  Then one block, and map the rest.
+		 * already advanced.  Then copy what the core says (a block,
+		 * or for a read a run of blocks adjacent in the mapping), and
+		 * map the rest.
 		 */
 		if (res.accept_sectors < b.nr_sectors) {
 			dm_accept_partial_bio(bio, res.accept_sectors);
 			b.nr_sectors = res.accept_sectors;
 		}
-		bs = wc_core_block_size(wc->core);
-		wc_pmem_copy_block(wc, bio, res.pmem, bs);
-		b.sector += bs >> SECTOR_SHIFT;
-		b.nr_sectors -= bs >> SECTOR_SHIFT;
+		copy = res.copy_sectors;
+		wc_pmem_copy_block(wc, bio, res.pmem, copy << SECTOR_SHIFT);
+		b.sector += copy;
+		b.nr_sectors -= copy;
 		b.flags |= WC_BIO_CONTINUED;
 		goto again;
 

@@ -114,9 +114,9 @@ static struct page *wc_pmem_page(void *addr)
 }
 
 /*
- * Copies one cache block between the bio and the mapping, and advances the
- * bio past it.  A media error on a read fails the bio and latches the error
- * state.  Lock held.
+ * Copies `size` bytes (a cache block, or blocks adjacent in the mapping)
+ * between the bio and the mapping, and advances the bio past them.  A media
+ * error on a read fails the bio and latches the error state.  Lock held.
  */
 void wc_pmem_copy_block(struct wc_target *wc, struct bio *bio, void *data,
 			unsigned int size)

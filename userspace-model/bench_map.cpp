@@ -75,9 +75,10 @@ public:
 			if (write)
 				memcpy(r.pmem, buf_.data(), kBlock);
 			else
-				memcpy(buf_.data(), r.pmem, kBlock);
-			b.sector += kBlockSectors;
-			b.nr_sectors -= kBlockSectors;
+				for (unsigned s = 0; s < r.copy_sectors; s += kBlockSectors)
+					memcpy(buf_.data(), (uint8_t *)r.pmem + s * 512, kBlock);
+			b.sector += r.copy_sectors;
+			b.nr_sectors -= r.copy_sectors;
 			b.flags |= WC_BIO_CONTINUED;
 		}
 		if (r.action == WC_MAP_WAIT_FREELIST)

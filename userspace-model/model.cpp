@@ -201,7 +201,7 @@ int Model::submit(const wc_bio &bio_in, uint8_t *data, bool is_write)
 			dev = &cache_;
 			break;
 		case WC_MAP_COPY_PMEM: {
-			size_t len = wc_core_block_size(core_);
+			size_t len = size_t(res.copy_sectors) * kSector;
 
 			// As dm does: the accepted part is one clone, mapped
 			// to its end; the rest is a new clone afterwards.

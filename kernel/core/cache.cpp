@@ -337,6 +337,7 @@ void Cache::map(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 	res.accept_sectors = bio.nr_sectors;
 	res.sector = bio.sector;
 	res.pmem = nullptr;
+	res.copy_sectors = block_sectors();
 
 	if (bio.flags & WC_BIO_PREFLUSH) {
 		map_flush(bio, res);
@@ -591,12 +592,25 @@ void Cache::map_pmem_read(const wc_bio &bio, wc_map_result &res)
 
 	stats_.reads++;
 	if (e != kNil && entries_[e].sector() == bio.sector) {
-		stats_.read_hits++;
 		res.action = WC_MAP_COPY_PMEM;
 		res.accept_sectors = (bio.flags & WC_BIO_CONTINUED)
 					     ? bio.nr_sectors
 					     : cached_run(bio.sector, bio.nr_sectors);
 		res.pmem = pmem_data(e);
+		// The blocks that follow this one in the mapping too are
+		// copied at once; they count as if mapped one by one.
+		u32 blocks = 1, max = block_count(res.accept_sectors);
+
+		for (u32 prev = e; blocks < max; blocks++) {
+			u32 f = find_exact(bio.sector + u64(blocks) * block_sectors());
+
+			if (f != prev + 1)
+				break;
+			prev = f;
+		}
+		stats_.reads += blocks - 1;
+		stats_.read_hits += blocks;
+		res.copy_sectors = blocks * block_sectors();
 		return;
 	}
 	read_miss(bio, e, res);

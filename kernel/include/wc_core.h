@@ -162,9 +162,11 @@ enum wc_map_action {
 	 * PMEM: the first accept_sectors of the bio are served by copies to
 	 * or from the mapping.  If that is not the whole bio, accept that
 	 * part (dm_accept_partial_bio) before anything else: dm cannot split
-	 * a bio that was already advanced.  Then copy one block, advance the
-	 * bio and map again with WC_BIO_CONTINUED, also when nothing is left:
-	 * the core decides then whether the write commits.
+	 * a bio that was already advanced.  Then copy copy_sectors (one
+	 * block for a write, a run of blocks that follow each other in the
+	 * mapping for a read), advance the bio and map again with
+	 * WC_BIO_CONTINUED, also when nothing is left: the core decides then
+	 * whether the write commits.
 	 */
 	WC_MAP_COPY_PMEM,
 };
@@ -196,6 +198,7 @@ struct wc_map_result {
 	unsigned int accept_sectors;	/* sectors accepted; the rest is resubmitted */
 	unsigned long long sector;	/* REMAP_*: target sector */
 	void *pmem;			/* COPY_PMEM: the block's data */
+	unsigned int copy_sectors;	/* COPY_PMEM: how much to copy there */
 };
 
 void wc_core_map(struct wc_core *core, const struct wc_bio *bio,

@@ -412,3 +412,30 @@ TEST(Pmem, SupersededCopyIsFreedByCommitOrDiscard)
 	ASSERT_EQ(rig.target->read(0, 8, &out), 0);
 	EXPECT_EQ(out, pattern(0, 8, 2));
 }
+
+// A read over blocks that are adjacent in the mapping is one copy; the
+// counters are those of a copy per block.
+TEST(Pmem, ReadOfAdjacentBlocksIsOneCopy)
+{
+	PmemRig rig;
+	ASSERT_EQ(rig.open(), 0);
+	ASSERT_EQ(rig.target->write(0, pattern(0, 128, 1)), 0);	// 16 blocks, in FIFO order
+	ASSERT_EQ(rig.target->write(256, pattern(256, 8, 1)), 0);
+	ASSERT_EQ(rig.target->write(128, pattern(128, 8, 1)), 0);	// not after block 15
+	ASSERT_EQ(rig.target->message({"clear_stats"}), 0);
+
+	wc_bio b = {0, 160, 0};
+	wc_map_result r;
+	wc_core_map(rig.target->core(), &b, 0, &r);
+	EXPECT_EQ(r.action, WC_MAP_COPY_PMEM);
+	EXPECT_EQ(r.accept_sectors, 136u);	// the cached run: blocks 0-16
+	EXPECT_EQ(r.copy_sectors, 128u);	// adjacent in the mapping: 0-15
+	auto st = rig.status();
+	EXPECT_EQ(st[kReads], 16u);
+	EXPECT_EQ(st[kReadHits], 16u);
+
+	std::vector<uint8_t> out;
+	ASSERT_EQ(rig.target->read(0, 136, &out), 0);
+	auto want = pattern(0, 136, 1);
+	EXPECT_EQ(out, want);
+}
