@@ -214,10 +214,12 @@ void Cache::cache_new_block(u32 i, u64 sector, u64 now_ms, u32 replaces)
 }
 
 // Frees the superseded blocks (I5) whose sector is in [start, end): all of
-// them after a commit, those of a discarded range otherwise.  The caller
-// fences the freed entries (prog_.need_sync says there are some).
-void Cache::free_superseded(u64 start, u64 end)
+// them after a commit, those of a discarded range otherwise.  Returns
+// whether it freed any: the caller fences the freed entries.
+bool Cache::free_superseded(u64 start, u64 end)
 {
+	bool freed = false;
+
 	for (u32 i = superseded_.front(); i != kNil;) {
 		u32 next = superseded_.next(i);
 
@@ -227,10 +229,11 @@ void Cache::free_superseded(u64 start, u64 end)
 			entries_[i].set_seq(disk::kFreeSeq);
 			entry_changed(i, true);
 			events_ |= WC_EV_WAKE_FREELIST;
-			prog_.need_sync = true;
+			freed = true;
 		}
 		i = next;
 	}
+	return freed;
 }
 
 void Cache::add_to_freelist(u32 i)
@@ -422,17 +425,9 @@ void Cache::map_read(const wc_bio &bio, wc_map_result &res)
 		// In-tree sends every cached block as a bio of its own; the
 		// blocks that follow this one on both devices go in the same
 		// bio here, and count as if they had been sent one by one.
-		u32 blocks = 1, max = block_count(bio.nr_sectors);
-		bool uncommitted = !committed(e);
+		bool uncommitted;
+		u32 blocks = adjacent_run(e, block_count(bio.nr_sectors), &uncommitted);
 
-		for (u32 prev = e; blocks < max; blocks++) {
-			u32 f = find_exact(bio.sector + u64(blocks) * block_sectors());
-
-			if (f != prev + 1)
-				break;
-			uncommitted |= !committed(f);
-			prev = f;
-		}
 		stats_.reads += blocks - 1;
 		stats_.read_hits += blocks;
 		res.action = WC_MAP_REMAP_CACHE;
@@ -566,6 +561,28 @@ void Cache::write_ssd_run(const wc_bio &bio, u32 e, bool overwrite, u64 now_ms,
 	}
 }
 
+// Blocks from cached block `e` on, at most max_blocks, that follow each
+// other both on the origin and in the cache area (read with one bio or one
+// copy).  *uncommitted (if given) is set when one of them is uncommitted.
+u32 Cache::adjacent_run(u32 e, u32 max_blocks, bool *uncommitted) const
+{
+	u64 sector = entries_[e].sector();
+	u32 blocks = 1;
+
+	if (uncommitted)
+		*uncommitted = !committed(e);
+	for (u32 prev = e; blocks < max_blocks; blocks++) {
+		u32 f = find_exact(sector + u64(blocks) * block_sectors());
+
+		if (f != prev + 1)
+			break;
+		if (uncommitted && !committed(f))
+			*uncommitted = true;
+		prev = f;
+	}
+	return blocks;
+}
+
 // Sectors from `sector` on, at most nr_sectors, whose blocks are all cached.
 u32 Cache::cached_run(u64 sector, u32 nr_sectors) const
 {
@@ -592,25 +609,21 @@ void Cache::map_pmem_read(const wc_bio &bio, wc_map_result &res)
 
 	stats_.reads++;
 	if (e != kNil && entries_[e].sector() == bio.sector) {
+		// The blocks that follow this one in the mapping too are
+		// copied at once; they count as if mapped one by one.  The
+		// first call also says how far the cached run goes, from
+		// where the adjacent blocks end.
+		u32 blocks = adjacent_run(e, block_count(bio.nr_sectors), nullptr);
+		u32 copy = blocks * block_sectors();
+
 		res.action = WC_MAP_COPY_PMEM;
 		res.accept_sectors = (bio.flags & WC_BIO_CONTINUED)
 					     ? bio.nr_sectors
-					     : cached_run(bio.sector, bio.nr_sectors);
+					     : copy + cached_run(bio.sector + copy, bio.nr_sectors - copy);
 		res.pmem = pmem_data(e);
-		// The blocks that follow this one in the mapping too are
-		// copied at once; they count as if mapped one by one.
-		u32 blocks = 1, max = block_count(res.accept_sectors);
-
-		for (u32 prev = e; blocks < max; blocks++) {
-			u32 f = find_exact(bio.sector + u64(blocks) * block_sectors());
-
-			if (f != prev + 1)
-				break;
-			prev = f;
-		}
 		stats_.reads += blocks - 1;
 		stats_.read_hits += blocks;
-		res.copy_sectors = blocks * block_sectors();
+		res.copy_sectors = copy;
 		return;
 	}
 	read_miss(bio, e, res);
@@ -697,12 +710,9 @@ void Cache::commit_pmem()
 	wc_env_pmem_copy(pmem_ + __builtin_offsetof(disk::Superblock, seq_count),
 			 &seq_count_, sizeof(u64));
 	wc_env_pmem_fence();
-	prog_.need_sync = false;
-	free_superseded(0, ~0ULL);
-	if (duplicates_)
-		free_older_duplicates();
-	duplicates_ = false;
-	if (prog_.need_sync)
+	bool freed = free_superseded(0, ~0ULL);
+
+	if (free_older_duplicates() || freed)
 		wc_env_pmem_fence();
 }
 
@@ -724,9 +734,9 @@ void Cache::discard_range(u64 start, u64 end)
 		e = next;
 	}
 	// In-tree frees both copies of a discarded block; so does this.
-	prog_.need_sync = false;
-	free_superseded(start, end);
-	if ((freed || prog_.need_sync) && cfg.pmem)
+	if (free_superseded(start, end))
+		freed = true;
+	if (freed && cfg.pmem)
 		wc_env_pmem_fence();
 }
 

@@ -157,7 +157,7 @@ private:
 	u32 find_lowest_at_or_after(u64 sector) const;
 	void insert_entry(u32 i, u64 now_ms, u32 replaces = kNil);
 	void cache_new_block(u32 i, u64 sector, u64 now_ms, u32 replaces = kNil);
-	void free_superseded(u64 start, u64 end);
+	bool free_superseded(u64 start, u64 end);
 	void add_to_freelist(u32 i);
 	u32 pop_from_freelist(u64 expected_cache_sector);
 	void free_entry(u32 i, bool in_lru = true);
@@ -184,6 +184,7 @@ private:
 
 	// map
 	u32 cached_run(u64 sector, u32 nr_sectors) const;
+	u32 adjacent_run(u32 e, u32 max_blocks, bool *uncommitted) const;
 	void map_pmem_read(const wc_bio &bio, wc_map_result &res);
 	void map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res);
 	void map_flush(const wc_bio &bio, wc_map_result &res);
@@ -216,7 +217,7 @@ private:
 	void retire_jobs(int flush_result);
 	void load_entries(const u8 *buf, u64 first_byte, u64 bytes);
 	void load_one(u32 i, u64 sector, u64 seq);
-	void free_older_duplicates();
+	bool free_older_duplicates();
 
 	bool aged(u32 i, u64 now_ms) const;
 	u32 age_unit_ms() const;
@@ -277,7 +278,6 @@ private:
 		u64 cursor = 0;		// chunk or byte position
 		u64 arg0 = 0, arg1 = 0;
 		bool writes_pending = false;
-		bool need_sync = false;
 		int sync_pc = 0;
 		u64 sync_cursor = 0;
 	} prog_;

@@ -377,10 +377,16 @@ void Cache::step_load(wc_io_op *op, int result)
 
 // After a commit, an older committed copy of a sector just committed is
 // garbage; free it unless it is being written back (then retire frees it).
-void Cache::free_older_duplicates()
+// Such copies exist only when duplicates_ says so: the search is skipped
+// otherwise.  Returns whether entries were freed (they need a sync).
+bool Cache::free_older_duplicates()
 {
 	u64 just_committed = seq_count_ - 1;
+	bool freed = false;
 
+	if (!duplicates_)
+		return false;
+	duplicates_ = false;
 	for (u32 e = lru_.front(); e != kNil && entries_[e].seq() == just_committed;
 	     e = lru_.next(e)) {
 		u32 p = index_.prev(e);
@@ -388,9 +394,10 @@ void Cache::free_older_duplicates()
 		if (p != kNil && entries_[p].sector() == entries_[e].sector() &&
 		    !entries_[p].write_in_progress()) {
 			free_entry(p);
-			prog_.need_sync = true;
+			freed = true;
 		}
 	}
+	return freed;
 }
 
 void Cache::step_commit(wc_io_op *op, int result)
@@ -462,16 +469,12 @@ void Cache::step_commit(wc_io_op *op, int result)
 			return finish(op, result);
 		}
 		overwrote_committed_ = false;
-		if (duplicates_)
-			free_older_duplicates();
-		duplicates_ = false;
-		if (!prog_.need_sync)
+		if (!free_older_duplicates())
 			return finish(op, 0);
 		prog_.pc = 6;
 		[[fallthrough]];
 	case 6:
 		return sync_then_finish(op, result);
-		return;
 	case 20:
 		op->kind = WC_IO_FLUSH_CACHE;
 		prog_.pc = 21;
