@@ -126,6 +126,16 @@ wait_status_still() {
 	done
 }
 
+# check_plain WHAT: vg/slow is a plain linear LV again, its filesystem is
+# clean, and it holds exactly the recorded files
+check_plain() {
+	expect_linear
+	fsck_lv
+	mount /dev/$LV $MNT
+	check_sums "$1"
+	umount $MNT
+}
+
 used() { echo $(($(wc_status_field $DM 2) - $(wc_status_field $DM 3))); }
 
 expect_linear() {
@@ -220,11 +230,7 @@ guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - "${GB[@]}" --file "$GUEST_SHAR
 . /host/lvm-common.sh
 # only vg/slow: the cachevol-to-be must stay inactive
 lvchange -ay $LV
-expect_linear
-fsck_lv
-mount /dev/$LV $MNT
-check_sums "plain LV after reboot"
-umount $MNT
+check_plain "plain LV after reboot"
 
 # the same cachevol again, attached to the inactive LV: 512-byte blocks,
 # low watermarks so that writeback runs while files are written (no "nofua":
@@ -279,11 +285,7 @@ mount /dev/$LV $MNT
 check_sums "cached LV after reboot"
 umount $MNT
 lvconvert -y --splitcache $LV
-expect_linear
-fsck_lv
-mount /dev/$LV $MNT
-check_sums "after splitcache"
-umount $MNT
+check_plain "after splitcache"
 vgchange -an vg
 EOF
 
@@ -291,11 +293,7 @@ guest_case reboot-split
 guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - "${GB[@]}" --file "$GUEST_SHARE/sums" <<'EOF'
 . /host/lvm-common.sh
 vgchange -ay vg
-expect_linear
-fsck_lv
-mount /dev/$LV $MNT
-check_sums "plain LV after reboot"
-umount $MNT
+check_plain "plain LV after reboot"
 vgchange -an vg
 EOF
 
