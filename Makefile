@@ -24,7 +24,7 @@ KDIR = $(if $(wildcard /lib/modules/$(KVER)/build),/lib/modules/$(KVER)/build,/u
 KVER_61 = $(shell ls -1d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sed 's,.*/linux-headers-,,' | sort -V | tail -n1)
 KVER_612 = $(shell ls -1d /usr/src/linux-headers-6.12.*+deb12-amd64 2>/dev/null | sed 's,.*/linux-headers-,,' | sort -V | tail -n1)
 
-.PHONY: all module deps modules-both userspace unit fuzz bench bench-guest lint guest-test dkms-check check demo clean
+.PHONY: all module deps modules-both userspace tools install-tools uninstall-tools unit fuzz bench bench-guest lint guest-test dkms-check check demo clean
 
 all: module
 
@@ -50,6 +50,23 @@ userspace:
 	cmake --build $(BUILD)/userspace -j2
 	cmake -S $(TOP)/userspace-model -B $(BUILD)/userspace-asan -DCMAKE_BUILD_TYPE=Debug -DWC_SANITIZE=ON >/dev/null
 	cmake --build $(BUILD)/userspace-asan -j2
+
+# wcctl, on the same core and model as the tests: build/tools/wcctl.
+tools:
+	cmake -S $(TOP)/userspace-model -B $(BUILD)/userspace -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD)/userspace -j2 --target wcctl
+	install -D -m 755 $(BUILD)/userspace/tools/wcctl $(BUILD)/tools/wcctl
+
+PREFIX ?= /usr/local
+install-tools: tools
+	install -D -m 755 $(BUILD)/tools/wcctl $(DESTDIR)$(PREFIX)/sbin/wcctl
+	install -D -m 644 $(TOP)/tools/wcctl/wcctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/wcctl.8
+	install -D -m 644 $(TOP)/tools/wcctl/wcctl.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/wcctl
+
+uninstall-tools:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/wcctl $(DESTDIR)$(PREFIX)/share/man/man8/wcctl.8 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/wcctl
 
 unit: userspace
 	cd $(BUILD)/userspace && ctest --output-on-failure
@@ -79,7 +96,7 @@ bench-guest: deps
 lint:
 	$(TOP)/scripts/checkpatch.sh
 
-guest-test: modules-both
+guest-test: modules-both tools
 	$(TOP)/tests/run-guest-tests.sh $(KVER_61) $(BUILD)/dm-$(WC_NAME)-$(KVER_61).ko
 	$(TOP)/tests/run-guest-tests.sh $(KVER_612) $(BUILD)/dm-$(WC_NAME)-$(KVER_612).ko
 
@@ -91,6 +108,7 @@ dkms-check: modules-both
 check: deps
 	$(MAKE) lint
 	$(MAKE) unit
+	$(MAKE) install-tools DESTDIR=$(BUILD)/install-check
 	$(MAKE) fuzz
 	$(MAKE) guest-test
 	$(MAKE) dkms-check

@@ -9,6 +9,7 @@ need=(
 	linux-headers-amd64 kmod cpio xz-utils zstd
 	qemu-system-x86 busybox-static dmsetup ndctl fio lvm2 e2fsprogs
 	util-linux procps linux-source-6.1 dkms
+	pkg-config libdevmapper-dev libblkid-dev libcli11-dev nlohmann-json3-dev
 )
 
 missing=()

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "model.h"
+#include "sim_device.h"
 #include "wc_core.h"
 
 namespace {

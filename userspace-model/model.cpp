@@ -11,7 +11,7 @@ namespace wc::model {
 constexpr uint32_t kSector = 512;
 constexpr unsigned kBufs = 4;
 
-Model::Model(SimDevice &origin, SimDevice &cache, SimPmem *pmem)
+Model::Model(BlockDevice &origin, BlockDevice &cache, SimPmem *pmem)
 	: origin_(origin), cache_(cache), pmem_(pmem), bufs_(size_t(kBufs) * WC_META_BUF_BYTES)
 {
 }
@@ -70,6 +70,10 @@ int Model::create(const std::vector<std::string> &table, std::string *error)
 	}
 	// As the kernel's ctr: a blank device is formatted, then checked.
 	r = wc_core_check_superblock(core_, first_block, &need_format, &err);
+	if (!r && need_format && !format_blank) {
+		*error = "blank cache device";
+		return -WC_EINVAL;
+	}
 	if (!r && need_format) {
 		r = run_program(WC_PROG_FORMAT);
 		if (r) {
@@ -166,7 +170,7 @@ int Model::submit(const wc_bio &bio_in, uint8_t *data, bool is_write)
 
 		wc_core_map(core_, &bio, now_ms, &res);
 		handle_events();
-		SimDevice *dev = nullptr;
+		BlockDevice *dev = nullptr;
 		int r = 0;
 
 		switch (res.action) {
@@ -319,29 +323,11 @@ uint64_t Model::writeback(bool all)
 		}
 		break;
 	}
-	std::vector<uint8_t> data;
 	while (wc_core_writeback_next_job(core_, &job)) {
-		int error = 0;
+		int error = copy_job ? copy_job(job) : copy_job_default(job);
 
-		if (job.nr_sectors) {
-			data.resize(size_t(job.nr_sectors) * kSector);
-			if (pmem_) {
-				// Straight from the mapping, block by block.
-				size_t bs = wc_core_block_size(core_);
-				unsigned e = job.head;
-
-				for (size_t off = 0; off < data.size(); off += bs) {
-					memcpy(&data[off], wc_core_block_data(core_, e),
-					       std::min(bs, data.size() - off));
-					e = wc_core_job_next(core_, e);
-				}
-			} else {
-				error = cache_.read(job.cache_sector, data.data(), job.nr_sectors);
-			}
-			if (!error)
-				error = origin_.write(job.origin_sector, data.data(), job.nr_sectors,
-						      pmem_ && wc_core_writeback_fua(core_));
-		}
+		if (error == kKeepJob)
+			continue;
 		wc_core_writeback_done(core_, job.head, error);
 		blocks += job.nr_blocks;
 	}
@@ -349,6 +335,33 @@ uint64_t Model::writeback(bool all)
 	if (requeue)
 		writeback_kicked = true;
 	return blocks;
+}
+
+int Model::copy_job_default(const wc_wb_job &job)
+{
+	std::vector<uint8_t> &data = wb_data_;
+	int error = 0;
+
+	if (!job.nr_sectors)
+		return 0;
+	data.resize(size_t(job.nr_sectors) * kSector);
+	if (pmem_) {
+		// Straight from the mapping, block by block.
+		size_t bs = wc_core_block_size(core_);
+		unsigned e = job.head;
+
+		for (size_t off = 0; off < data.size(); off += bs) {
+			memcpy(&data[off], wc_core_block_data(core_, e),
+			       std::min(bs, data.size() - off));
+			e = wc_core_job_next(core_, e);
+		}
+	} else {
+		error = cache_.read(job.cache_sector, data.data(), job.nr_sectors);
+	}
+	if (!error)
+		error = origin_.write(job.origin_sector, data.data(), job.nr_sectors,
+				      pmem_ && wc_core_writeback_fua(core_));
+	return error;
 }
 
 void Model::drain()

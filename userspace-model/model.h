@@ -7,11 +7,12 @@
 // timers run only when a test asks, so a test decides every interleaving.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "sim_device.h"
+#include "block_device.h"
 #include "sim_pmem.h"
 #include "wc_core.h"
 
@@ -20,7 +21,7 @@ namespace wc::model {
 class Model {
 public:
 	// `pmem` is the cache in p mode (`cache` is then unused).
-	Model(SimDevice &origin, SimDevice &cache, SimPmem *pmem = nullptr);
+	Model(BlockDevice &origin, BlockDevice &cache, SimPmem *pmem = nullptr);
 	~Model();
 	Model(const Model &) = delete;
 	Model &operator=(const Model &) = delete;
@@ -49,6 +50,18 @@ public:
 	std::string table() const;
 	wc_core *core() { return core_; }
 
+	// create() formats a blank cache device, as the kernel's constructor
+	// does; with this off it refuses one ("blank cache device").
+	bool format_blank = true;
+
+	// How writeback copies one job; unset, it reads the cache and writes
+	// the origin.  It returns 0 or a negative errno for
+	// wc_core_writeback_done(), or kKeepJob: the job was not copied and
+	// its blocks stay in flight, cached, never retired while this model
+	// lives (a rescue that could not read them).
+	static constexpr int kKeepJob = 1;
+	std::function<int(const wc_wb_job &job)> copy_job;
+
 	uint64_t now_ms = 0;
 	bool autocommit_armed = false;
 	bool writeback_kicked = false;
@@ -58,11 +71,14 @@ private:
 	void handle_events();
 	int submit(const wc_bio &bio, uint8_t *data, bool is_write);
 
-	SimDevice &origin_;
-	SimDevice &cache_;
+	int copy_job_default(const wc_wb_job &job);
+
+	BlockDevice &origin_;
+	BlockDevice &cache_;
 	SimPmem *pmem_;
 	wc_core *core_ = nullptr;
 	std::vector<uint8_t> bufs_;
+	std::vector<uint8_t> wb_data_;
 };
 
 } // namespace wc::model

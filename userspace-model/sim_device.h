@@ -13,16 +13,19 @@
 #include <random>
 #include <vector>
 
+#include "block_device.h"
+
 namespace wc::model {
 
-class SimDevice {
+class SimDevice : public BlockDevice {
 public:
 	explicit SimDevice(uint64_t sectors);
 
-	uint64_t sectors() const { return sectors_; }
-	int write(uint64_t sector, const uint8_t *data, uint32_t nr_sectors, bool fua);
-	int read(uint64_t sector, uint8_t *data, uint32_t nr_sectors) const;
-	int flush();
+	uint64_t sectors() const override { return sectors_; }
+	int write(uint64_t sector, const uint8_t *data, uint32_t nr_sectors,
+		  bool fua) override;
+	int read(uint64_t sector, uint8_t *data, uint32_t nr_sectors) const override;
+	int flush() override;
 	void crash(std::mt19937_64 &rng);
 	// What a power loss now would leave, without losing anything yet; and
 	// a reboot onto such an image.

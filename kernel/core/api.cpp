@@ -80,6 +80,54 @@ unsigned long long wc_core_metadata_sectors(const wc_core *core)
 
 unsigned long long wc_core_n_blocks(const wc_core *core) { return C(core).n_blocks(); }
 
+int wc_core_layout(unsigned long long bytes, unsigned int block_size,
+		   unsigned long long *n_blocks, unsigned long long *metadata_bytes)
+{
+	wc::u64 n, meta;
+	int r;
+
+	if (!wc::is_power_of_two(block_size) || block_size < wc::kSectorSize)
+		return -WC_EINVAL;
+	r = wc::calculate_layout(bytes, block_size, &n, &meta);
+	if (r)
+		return r;
+	if (n > wc::kMaxBlocks)
+		return -WC_EFBIG;
+	*n_blocks = n;
+	*metadata_bytes = meta;
+	return 0;
+}
+
+unsigned long long wc_core_ram_bytes(unsigned long long n_blocks,
+				     unsigned long long metadata_bytes)
+{
+	return wc::env_array_bytes<wc_core>(1) + Cache::ram_bytes(n_blocks, metadata_bytes);
+}
+
+int wc_core_superblock(const wc_core *core, struct wc_superblock_info *sb)
+{
+	const wc::disk::Superblock &s = C(core).superblock();
+
+	sb->magic = s.magic;
+	sb->version = s.version;
+	sb->block_size = s.block_size;
+	sb->n_blocks = s.n_blocks;
+	sb->seq_count = C(core).seq_count();
+	return 0;
+}
+
+int wc_core_block_state(const wc_core *core, unsigned long long i,
+			unsigned long long *sector, unsigned long long *seq)
+{
+	const Cache &c = C(core);
+
+	if (i >= c.n_blocks() || c.entries()[i].is_free())
+		return 0;
+	*sector = c.entries()[i].sector();
+	*seq = c.entries()[i].seq();
+	return c.committed(wc::u32(i)) ? 2 : 1;
+}
+
 void wc_core_program_start(wc_core *core, int program, unsigned long long arg0,
 			   unsigned long long arg1)
 {

@@ -130,8 +130,8 @@ int Cache::check_superblock(const void *first_block, int *need_format,
 		freelist_high_ = freelist_low_ = n_blocks_;
 	}
 
-	entries_ = env_alloc_array<Entry>(n_blocks_ ? n_blocks_ : 1);
-	dirty_ = env_alloc_array<u64>((chunk_count() + 63) / 64 + 1);
+	entries_ = env_alloc_array<Entry>(entry_slots(n_blocks_));
+	dirty_ = env_alloc_array<u64>(dirty_words(metadata_bytes_));
 	if (!entries_ || !dirty_) {
 		*error = "Cannot allocate memory";
 		return -WC_ENOMEM;
@@ -142,6 +142,12 @@ int Cache::check_superblock(const void *first_block, int *need_format,
 overflow:
 	*error = "Overflow in size calculation";
 	return -WC_EINVAL;
+}
+
+u64 Cache::ram_bytes(u64 n_blocks, u64 metadata_bytes)
+{
+	return env_array_bytes<Entry>(entry_slots(n_blocks)) +
+	       env_array_bytes<u64>(dirty_words(metadata_bytes));
 }
 
 // --- containers -----------------------------------------------------------

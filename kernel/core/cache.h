@@ -86,6 +86,8 @@ public:
 			     const char **error);
 	u64 metadata_sectors() const { return metadata_bytes_ >> kSectorShift; }
 	u64 n_blocks() const { return n_blocks_; }
+	// What check_superblock allocates for a cache of that geometry.
+	static u64 ram_bytes(u64 n_blocks, u64 metadata_bytes);
 
 	// programs
 	void program_start(int program, u64 arg0, u64 arg1);
@@ -128,6 +130,8 @@ public:
 	// For tests and tools: read-only views.
 	u64 free_blocks() const { return freelist_size_; }
 	u64 seq_count() const { return seq_count_; }
+	// The superblock as last read or written.
+	const disk::Superblock &superblock() const { return sb_; }
 	const Stats &stats() const { return stats_; }
 	const Entry *entries() const { return entries_; }
 	// The cached block for an origin sector with the highest seq, or kNil.
@@ -201,9 +205,16 @@ private:
 	Sync sync_step(wc_io_op *op, int result);
 	bool emit_dirty_write(wc_io_op *op);
 	void encode_chunk(u64 chunk, u8 *buf, bool blank_entries) const;
-	u64 chunk_count() const
+	static u64 chunk_count(u64 metadata_bytes)
 	{
-		return (metadata_bytes_ + kMetaChunkBytes - 1) / kMetaChunkBytes;
+		return (metadata_bytes + kMetaChunkBytes - 1) / kMetaChunkBytes;
+	}
+	u64 chunk_count() const { return chunk_count(metadata_bytes_); }
+	static u64 entry_slots(u64 n_blocks) { return n_blocks ? n_blocks : 1; }
+	// The dirty bitmap, one bit per chunk, and a guard word.
+	static u64 dirty_words(u64 metadata_bytes)
+	{
+		return (chunk_count(metadata_bytes) + 63) / 64 + 1;
 	}
 	void finish(wc_io_op *op, int error);
 	void sync_then_finish(wc_io_op *op, int result);

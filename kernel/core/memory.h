@@ -16,12 +16,25 @@ inline void *operator new(wc::usize, void *p) noexcept { return p; }
 
 namespace wc {
 
+// Bytes env_alloc_array<T>(n) takes from the environment.
+template <typename T>
+constexpr u64 env_array_header()
+{
+	return (sizeof(u64) + alignof(T) - 1) / alignof(T) * alignof(T);
+}
+
+template <typename T>
+constexpr u64 env_array_bytes(u64 n)
+{
+	return env_array_header<T>() + n * sizeof(T);
+}
+
 // Zeroed storage for n objects, default-constructed; nullptr on failure or
 // overflow.  The count is kept in front so that the free knows it.
 template <typename T>
 T *env_alloc_array(u64 n)
 {
-	constexpr u64 header = (sizeof(u64) + alignof(T) - 1) / alignof(T) * alignof(T);
+	constexpr u64 header = env_array_header<T>();
 
 	if (n > (~0ULL - header) / sizeof(T))
 		return nullptr;
@@ -40,7 +53,7 @@ T *env_alloc_array(u64 n)
 template <typename T>
 void env_free_array(T *arr)
 {
-	constexpr u64 header = (sizeof(u64) + alignof(T) - 1) / alignof(T) * alignof(T);
+	constexpr u64 header = env_array_header<T>();
 
 	if (arr)
 		wc_env_free(reinterpret_cast<u8 *>(arr) - header);

@@ -20,7 +20,10 @@
 extern "C" {
 #endif
 
-/* Negative errno values, as the kernel defines them on every architecture. */
+/*
+ * errno values, as the kernel defines them on every architecture; the core
+ * returns them negated.
+ */
 #define WC_EIO		5
 #define WC_ENOMEM	12
 #define WC_EBUSY	16
@@ -88,6 +91,36 @@ int wc_core_check_superblock(struct wc_core *core, const void *first_block,
 /* Sectors of metadata (superblock and entries, rounded to a block). */
 unsigned long long wc_core_metadata_sectors(const struct wc_core *core);
 unsigned long long wc_core_n_blocks(const struct wc_core *core);
+
+/*
+ * Tools: the layout of a cache area of `bytes` for a block size (the
+ * in-tree rule): 0, or -WC_ENOSPC when not one block fits, -WC_EFBIG when
+ * it has more blocks than the core addresses, -WC_EINVAL for a bad size.
+ */
+int wc_core_layout(unsigned long long bytes, unsigned int block_size,
+		   unsigned long long *n_blocks, unsigned long long *metadata_bytes);
+/* The RAM the core allocates for a cache of that geometry. */
+unsigned long long wc_core_ram_bytes(unsigned long long n_blocks,
+				     unsigned long long metadata_bytes);
+
+struct wc_superblock_info {
+	unsigned int magic;
+	unsigned int version;
+	unsigned int block_size;
+	unsigned long long n_blocks;
+	unsigned long long seq_count;	/* the live one after a load */
+};
+
+/* The superblock as last read or written (after check_superblock). */
+int wc_core_superblock(const struct wc_core *core, struct wc_superblock_info *sb);
+
+/*
+ * Tools: cache block i after a load.  0 when it is free; otherwise its
+ * origin sector and sequence number, and 2 when it is committed, 1 when
+ * not (written since the last commit).
+ */
+int wc_core_block_state(const struct wc_core *core, unsigned long long i,
+			unsigned long long *sector, unsigned long long *seq);
 
 /* --- I/O programs --------------------------------------------------------- */
 

@@ -14,6 +14,7 @@
 
 #include "env_user.h"
 #include "model.h"
+#include "sim_device.h"
 
 namespace {
 

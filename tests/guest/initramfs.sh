@@ -26,6 +26,11 @@ log() { echo "initramfs.sh: $*" >&2; }
 REQUIRED_BINS=(dash dmsetup fio ndctl lvm mke2fs e2fsck blockdev kmod blkdiscard wipefs losetup)
 OPTIONAL_BINS=(daxctl sfdisk tune2fs dumpe2fs debugfs lsblk fstrim xxd hexdump strace blkid)
 
+# Project binaries that reach the guest through the share (--file): only
+# their shared libraries go into the image, so that rebuilding one does not
+# rebuild the image.
+SHARED_BINS=("$ROOT_DIR/build/tools/wcctl")
+
 # name=target symlinks created next to the real binary.
 TOOL_LINKS=(
     "sbin/mkfs.ext4=mke2fs" "sbin/mkfs.ext3=mke2fs" "sbin/mkfs.ext2=mke2fs"
@@ -105,6 +110,9 @@ recipe_stamp() {
             p=$(host_bin "$b")
             [[ -n $p ]] && stat -L -c "$b %n %s %Y" "$p" || echo "$b absent"
         done
+        for b in "${SHARED_BINS[@]}"; do
+            if [[ -x $b ]]; then shared_libs "$b" | xargs -r stat -L -c "%n %s %Y"; fi
+        done
     } | sha256sum | cut -d' ' -f1
 }
 
@@ -116,6 +124,11 @@ copy_host_file() {
     [[ -e $root$src ]] && return 0
     mkdir -p "$(dirname "$root$src")"
     cp -L "$src" "$root$src"
+}
+
+shared_libs() {
+    # ldd prints "name => /path (addr)" and "/lib64/ld-linux... (addr)".
+    ldd "$1" 2>/dev/null | grep -o '/[^ ]*' | grep -v '^/proc' | sort -u || true
 }
 
 copy_binary_with_libs() {
@@ -164,6 +177,12 @@ install_tools() {
     for b in "${OPTIONAL_BINS[@]}"; do
         p=$(host_bin "$b")
         [[ -n $p ]] && copy_binary_with_libs "$p" "$root"
+    done
+    for b in "${SHARED_BINS[@]}"; do
+        [[ -x $b ]] || continue
+        while read -r p; do
+            copy_host_file "$p" "$root"
+        done < <(shared_libs "$b")
     done
     # kmod lives in /bin on Debian; make sure the links below resolve.
     [[ -e $root/bin/kmod ]] || die "kmod missing from image"

@@ -368,3 +368,33 @@ TEST(Io, ReadOfContiguousCachedBlocksIsOneRemap)
 	want.insert(want.end(), tail.begin(), tail.end());
 	EXPECT_EQ(out, want);
 }
+
+// wcctl prints the RAM a cache needs before creating it: the core's own
+// figure must be what the core then allocates.
+TEST(Cache, RamBytesIsWhatTheLoadAllocates)
+{
+	for (const char *mode : {"s", "p"}) {
+		for (uint64_t sectors : {uint64_t(2048), uint64_t(16384), uint64_t(65536)}) {
+			model::SimDevice origin(8), cache(sectors);
+			std::unique_ptr<model::SimPmem> pmem;
+			unsigned long long n, meta;
+
+			if (mode[0] == 'p') {
+				pmem = std::make_unique<model::SimPmem>(sectors * 512);
+				model::SimPmem::active = pmem.get();
+			}
+			ASSERT_EQ(wc_core_layout(sectors * 512, 4096, &n, &meta), 0);
+			unsigned long long before = model::core_bytes_allocated();
+			{
+				model::Model m(origin, cache, pmem.get());
+				std::string e;
+
+				ASSERT_EQ(m.create({mode, "o", "c", "4096", "0"}, &e), 0) << e;
+				EXPECT_EQ(wc_core_n_blocks(m.core()), n);
+				EXPECT_EQ(model::core_bytes_allocated() - before,
+					  wc_core_ram_bytes(n, meta)) << mode << " " << sectors;
+			}
+			model::SimPmem::active = nullptr;
+		}
+	}
+}

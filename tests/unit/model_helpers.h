@@ -11,6 +11,7 @@
 
 #include "env_user.h"
 #include "model.h"
+#include "sim_device.h"
 
 namespace wc::test {
 
