@@ -11,8 +11,9 @@
 #   intree-offline    a cache the in-tree target left dirty: offline check,
 #                     dump and writeback; the origin then holds exactly what
 #                     the device read, and the cache loads empty
-#   powercut-run      this module, writes after the last flush, and QEMU is
-#                     SIGKILLed (uncommitted entries on the cache)
+#   powercut-run      this module, writes after the last flush (their data
+#                     is on the cache, their entries are not committed),
+#                     and QEMU is SIGKILLed
 #   powercut-offline  offline check, dump and writeback of what the power
 #                     cut left; the expected data is what the module reads
 #                     from copies of both devices
@@ -145,6 +146,7 @@ $PROLOGUE
 # What the module makes of this: a load over copies of both devices.
 dd if="\$cache" of=/tmp/cache.img bs=1M 2>/dev/null
 dd if="\$origin" of=/tmp/origin.img bs=1M 2>/dev/null
+modprobe loop
 lc=\$(losetup --show -f /tmp/cache.img)
 lo=\$(losetup --show -f /tmp/origin.img)
 dm_create copy "\$(wc_table s "\$lo" "\$lc" 4096)"
@@ -156,7 +158,6 @@ losetup -d "\$lo"
 
 \$W check "\$cache" --origin "\$origin" >/tmp/check.out || die "check: \$(cat /tmp/check.out)"
 grep -q "committed dirty blocks: 2048" /tmp/check.out || die "check: \$(cat /tmp/check.out)"
-grep -q " [1-9][0-9]* uncommitted" /tmp/check.out || die "check: \$(cat /tmp/check.out)"
 \$W dump --json "\$cache" >/tmp/dump.json
 expect_eq "\$(jnum dirty_blocks /tmp/dump.json)" 2048 "dump's dirty blocks"
 \$W -y writeback "\$cache" "\$origin" 2>/tmp/wb.err || die "writeback: \$(cat /tmp/wb.err)"
