@@ -24,7 +24,7 @@ KDIR = $(if $(wildcard /lib/modules/$(KVER)/build),/lib/modules/$(KVER)/build,/u
 KVER_61 = $(shell ls -1d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sed 's,.*/linux-headers-,,' | sort -V | tail -n1)
 KVER_612 = $(shell ls -1d /usr/src/linux-headers-6.12.*+deb12-amd64 2>/dev/null | sed 's,.*/linux-headers-,,' | sort -V | tail -n1)
 
-.PHONY: all module deps modules-both userspace tools install-tools uninstall-tools unit fuzz bench bench-guest lint guest-test dkms-check check demo clean
+.PHONY: all module deps modules-both userspace tools install-tools uninstall-tools install uninstall deb deb-check unit fuzz bench bench-guest lint guest-test dkms-check check demo clean
 
 all: module
 
@@ -67,6 +67,22 @@ install-tools: tools
 uninstall-tools:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/wcctl $(DESTDIR)$(PREFIX)/share/man/man8/wcctl.8 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/wcctl
+
+# The module through dkms (for every kernel with headers) and the tools.
+install: install-tools
+	$(TOP)/scripts/dkms-install.sh install
+
+uninstall: uninstall-tools
+	$(TOP)/scripts/dkms-install.sh remove
+
+# Debian packages: writecache-dkms (dh-dkms) and wcctl, in build/deb.
+deb:
+	$(TOP)/scripts/deb-build.sh $(BUILD)/deb
+
+# They install with dpkg -i, dkms builds the module, and they purge clean;
+# make install and make uninstall likewise.
+deb-check: deb
+	$(TOP)/scripts/deb-check.sh $(BUILD)/deb
 
 unit: userspace
 	cd $(BUILD)/userspace && ctest --output-on-failure
@@ -112,6 +128,7 @@ check: deps
 	$(MAKE) fuzz
 	$(MAKE) guest-test
 	$(MAKE) dkms-check
+	$(MAKE) deb-check
 
 demo: deps
 	$(MAKE) modules-both

@@ -620,3 +620,4 @@ module_exit(wc_exit);
 
 MODULE_DESCRIPTION("device-mapper writecache target, compatible with the in-tree dm-writecache");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(WC_VERSION);

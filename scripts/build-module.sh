@@ -11,7 +11,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$out"
 rsync -a --delete --exclude='*.o' --exclude='.*.cmd' --exclude='*.ko' \
 	--exclude='*.mod*' --exclude=modules.order --exclude=Module.symvers \
-	"$top/Kbuild" "$top/kernel" "$out/"
+	"$top/Kbuild" "$top/dkms.conf" "$top/kernel" "$out/"
 # -Werror-free, but a warning fails the build: the code must stay clean.
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

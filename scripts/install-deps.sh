@@ -10,6 +10,7 @@ need=(
 	qemu-system-x86 busybox-static dmsetup ndctl fio lvm2 e2fsprogs
 	util-linux procps linux-source-6.1 dkms
 	pkg-config libdevmapper-dev libblkid-dev libcli11-dev nlohmann-json3-dev
+	dpkg-dev debhelper dh-dkms fakeroot man-db
 )
 
 missing=()

@@ -11,9 +11,6 @@
 #include "offline.h"
 #include "online.h"
 
-#ifndef WCCTL_VERSION
-#define WCCTL_VERSION "0.1.0"
-#endif
 
 namespace {
 
