@@ -69,6 +69,21 @@ bool load_device(const std::string &name, WcDevice *d, std::string *error)
 	       WcStatus::parse(s[0].params, &d->status, error);
 }
 
+// Detach and set end with a resume: a device its owner suspended is not
+// theirs to resume.
+bool refuse_suspended(const std::string &name)
+{
+	dm::Info di;
+	std::string error;
+
+	if (dm::info(name, &di, &error) && di.suspended) {
+		err("%s is suspended: resume it first ('dmsetup resume %s')", name.c_str(),
+		    name.c_str());
+		return true;
+	}
+	return false;
+}
+
 bool refresh_status(WcDevice *d, std::string *error)
 {
 	std::vector<dm::Target> s;
@@ -414,6 +429,8 @@ int cmd_detach(const std::string &name, bool remove, const OnlineOptions &o)
 		err("%s", error.c_str());
 		return 1;
 	}
+	if (refuse_suspended(name))
+		return 1;
 	if (d.status.get("error")) {
 		err("%s is in the error state: its dirty blocks cannot be written back; nothing "
 		    "was changed (see 'wcctl status %s' and dmesg)", name.c_str(), name.c_str());
@@ -623,6 +640,8 @@ int cmd_set(const std::string &name, const std::vector<std::string> &settings,
 		err("%s", error.c_str());
 		return 1;
 	}
+	if (refuse_suspended(name))
+		return 1;
 	WcTable t = d.table;
 	for (auto &w : settings) {
 		if (!apply_option(&t.options, w, &error)) {
