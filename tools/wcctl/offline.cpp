@@ -591,6 +591,12 @@ int cmd_repair(const std::string &cache, const std::string &backup, bool force,
 		meta_offset = lc.start_sector() * kSector;
 		meta_bytes = lc.metadata_bytes();
 		n_errors = a.errors.size();
+		// First the backup, whatever comes next.
+		if (write_backup(lc.cache(), meta_offset, meta_bytes, backup, force))
+			return kFsckOperational;
+		if (!o.quiet)
+			printf("%s: backup of the metadata (%" PRIu64 " bytes) written to %s\n",
+			       cache.c_str(), meta_bytes, backup.c_str());
 		if (!lc.has_error()) {
 			// Superseded copies are left for the next load to free.
 			if (!o.quiet)
@@ -620,11 +626,6 @@ int cmd_repair(const std::string &cache, const std::string &backup, bool force,
 			err("%s", error.c_str());
 			return kFsckOperational;
 		}
-		if (write_backup(dev, meta_offset, meta_bytes, backup, force))
-			return kFsckOperational;
-		if (!o.quiet)
-			printf("  backup of the metadata (%" PRIu64 " bytes) written to %s\n", meta_bytes,
-			       backup.c_str());
 
 		const wc::disk::Entry blank = {wc::disk::kFreeSector, wc::disk::kFreeSeq};
 		for (uint64_t i : drop) {

@@ -384,7 +384,34 @@ int cmd_create(const CreateArgs &a, const OnlineOptions &o)
 	}
 
 	unsigned long long n = 0, meta = 0;
-	if (!a.load) {
+	if (a.load) {
+		// What the module will find: the core's own load, read-only.
+		LoadedCache lc;
+		OfflineOptions oo;
+
+		oo.start_sector = start;
+		if (lc.open(a.cache, FileDevice::Access::kReadOnly, "", FileDevice::Access::kReadOnly,
+			    oo) != LoadedCache::Outcome::kLoaded) {
+			err("%s: %s", a.cache.c_str(), lc.refusal().c_str());
+			return 1;
+		}
+		if (lc.has_error()) {
+			err("%s: its load would latch the error state (%s): see 'wcctl check %s'",
+			    a.cache.c_str(), lc.load_errors().empty() ? "" :
+			    lc.load_errors().front().c_str(), a.cache.c_str());
+			return 1;
+		}
+		uint64_t dirty = 0;
+		for (uint64_t i = 0; i < lc.n_blocks(); i++) {
+			unsigned long long sector, seq;
+
+			dirty += wc_core_block_state(lc.core(), i, &sector, &seq) != 0;
+		}
+		info(o, "%s: reusing its %" PRIu64 " cache blocks of %u bytes, %" PRIu64 " of them "
+		     "dirty; the module needs %s of RAM for it", a.cache.c_str(), lc.n_blocks(),
+		     lc.block_size(), dirty,
+		     human_bytes(wc_core_ram_bytes(lc.n_blocks(), lc.metadata_bytes())).c_str());
+	} else {
 		int r = wc_core_layout(cache.bytes - start * kSector, t.block_size, &n, &meta);
 
 		if (r) {

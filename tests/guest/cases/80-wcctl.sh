@@ -36,7 +36,7 @@ cdev=$(cat /sys/block/${cache#/dev/}/dev)
 odev=$(cat /sys/block/${origin#/dev/}/dev)
 osz=$(sectors "$origin")
 # jnum KEY FILE / jstr KEY FILE: a value from wcctl's JSON
-jnum() { grep -o "\"$1\": [0-9]*" "$2" | head -n1 | awk '{ print $2 }'; }
+jnum() { grep -o "\"$1\": *[0-9]*" "$2" | head -n1 | sed 's/.*: *//'; }
 jstr() { grep -o "\"$1\": \"[^\"]*\"" "$2" | head -n1 | sed 's/.*: "\(.*\)"/\1/'; }
 # online_checks [CREATE FLAGS]: create, status, list, set, detach on the
 # cache disk

@@ -6,6 +6,11 @@
 #   detach-error      the origin fails writes (dm-flakey) during detach:
 #                     exit 1, the table is unchanged, the data stays
 #                     readable from the cache
+#   bad-blocks        offline writeback from a cache with an unreadable
+#                     block (dm-error over it): the block is listed, exit
+#                     1, every other block is written back and freed, the
+#                     unreadable one stays dirty; a cache device held by a
+#                     table is refused
 #   pmem              create picks p mode on DAX pmem and s mode on
 #                     virtio-pmem (refusing --mode p there); status and
 #                     detach in p mode; offline dump and writeback of a
@@ -22,7 +27,7 @@ export PATH=/host:$PATH
 W="wcctl --noudevsync"
 origin=$(disk origin)
 osz=$(sectors "$origin")
-jnum() { grep -o "\"$1\": [0-9]*" "$2" | head -n1 | awk '{ print $2 }'; }
+jnum() { grep -o "\"$1\": *[0-9]*" "$2" | head -n1 | sed 's/.*: *//'; }
 jstr() { grep -o "\"$1\": \"[^\"]*\"" "$2" | head -n1 | sed 's/.*: "\(.*\)"/\1/'; }
 used() { echo $(($(wc_status_field "$1" 2) - $(wc_status_field "$1" 3))); }
 # 1024 separate 4 KiB blocks (every other one): 1024 writeback jobs
@@ -90,6 +95,43 @@ expect_eq "\$(wc_status_field wc 1)" 1 "error state"
 verify_pattern /dev/mapper/wc 0 4M b
 dm_remove wc
 dm_remove fl
+EOF2
+
+guest_case bad-blocks
+guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - --disk cache:32 --disk origin:64 \
+	--file "$WCCTL" --allow 'I/O error|Buffer I/O' <<EOF2
+$PROLOGUE
+cache=\$(disk cache)
+\$W -y --force create wc --origin "\$origin" --cache "\$cache" >/dev/null
+scattered /dev/mapper/wc c --do_verify=0
+dm_remove wc
+\$W dump --json "\$cache" >/tmp/dump.json
+expect_eq "\$(jnum dirty_blocks /tmp/dump.json)" 1024 "dirty blocks"
+meta=\$(\$W check "\$cache" | sed -n 's/.*geometry: metadata \([0-9]*\) bytes.*/\1/p')
+index=\$(jnum index /tmp/dump.json)
+bad=\$((meta / 512 + index * 8))
+csz=\$(sectors "\$cache")
+dm_create badcache "0 \$bad linear \$cache 0
+\$bad 8 error
+\$((bad + 8)) \$((csz - bad - 8)) linear \$cache \$((bad + 8))"
+rc=0
+\$W check "\$cache" 2>/tmp/err || rc=\$?
+expect_eq "\$rc" 8 "check of a cache device held by a table"
+grep -q "in use" /tmp/err || die "check's reason: \$(cat /tmp/err)"
+rc=0
+\$W -y writeback /dev/mapper/badcache "\$origin" >/tmp/wb.out 2>/tmp/wb.err || rc=\$?
+cat /tmp/wb.out /tmp/wb.err
+expect_eq "\$rc" 1 "writeback's exit code with an unreadable block"
+grep -q "1 block could not be read" /tmp/wb.err || die "not listed"
+grep -q "cache block \$index " /tmp/wb.err || die "the unreadable block is not named"
+grep -q "wrote back 1023 of 1024" /tmp/wb.out || die "not every readable block was written back"
+dm_remove badcache
+\$W dump --json "\$cache" >/tmp/dump.json
+expect_eq "\$(jnum dirty_blocks /tmp/dump.json)" 1 "the unreadable block stays dirty"
+\$W create wc --origin "\$origin" --cache "\$cache" --load >/dev/null
+expect_eq "\$(used wc)" 1 "used blocks after the rescue"
+scattered /dev/mapper/wc c --verify_only=1
+dm_remove wc
 EOF2
 
 guest_case pmem
