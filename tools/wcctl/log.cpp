@@ -6,6 +6,8 @@
 
 namespace wcctl {
 
+volatile int g_interrupted = 0;
+
 void err(const char *fmt, ...)
 {
 	va_list ap;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "dm.h"
+#include "log.h"
 #include "offline.h"
 #include "online.h"
 

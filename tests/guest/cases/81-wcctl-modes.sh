@@ -12,7 +12,8 @@
 #                     unreadable one stays dirty; a cache device held by a
 #                     table is refused
 #   pmem              create picks p mode on DAX pmem and s mode on
-#                     virtio-pmem (refusing --mode p there); status and
+#                     virtio-pmem (refusing --mode p there), with
+#                     DM_DISABLE_UDEV alone making the nodes; status and
 #                     detach in p mode; offline dump and writeback of a
 #                     dirty p-mode cache on /dev/pmem0
 set -euo pipefail
@@ -155,9 +156,12 @@ if \$W -y --force create wv --origin "\$origin" --cache "\$vpmem" --mode p 2>/tm
 	die "p mode accepted virtio-pmem"
 fi
 grep -q "asynchronous" /tmp/err || die "the refusal: \$(cat /tmp/err)"
-\$W -y --force create wv --origin "\$origin" --cache "\$vpmem" >/dev/null
+# DM_DISABLE_UDEV alone (no --noudevsync): wcctl makes the node itself
+DM_DISABLE_UDEV=1 wcctl -y --force create wv --origin "\$origin" --cache "\$vpmem" >/dev/null
+[ -b /dev/mapper/wv ] || die "no /dev/mapper/wv with DM_DISABLE_UDEV"
 expect_match "\$(dmsetup table wv)" " writecache s " "s mode by default on virtio-pmem"
-dm_remove wv
+DM_DISABLE_UDEV=1 wcctl -q detach --remove wv
+[ ! -e /dev/mapper/wv ] || die "/dev/mapper/wv is left after detach --remove"
 
 # A p-mode cache left dirty, rescued offline from /dev/pmem0.
 \$W -y --force create wc --origin "\$origin" --cache "\$pmem" >/dev/null
