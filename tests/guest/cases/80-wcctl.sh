@@ -1,7 +1,8 @@
 #!/bin/bash
 # wcctl against this module and against the in-tree target:
 #   module-online     create refuses a cache holding ext4 (and says so)
-#                     unless --force; create, status --json, list, set
+#                     unless --force; flush, clear-stats, list --json;
+#                     create, status --json, list, set
 #                     (changed, back to default, refused with the kernel's
 #                     own reason), detach to a linear table with the data
 #                     on the origin, detach --remove
@@ -87,6 +88,16 @@ if \$W create wx --origin "\$origin" --cache "\$spare" 2>/tmp/err; then die "cre
 grep -q "ext4" /tmp/err || die "create's reason: \$(cat /tmp/err)"
 [ ! -e /dev/mapper/wx ] || die "a refused create left a device"
 expect_eq "\$(\$W -y --force create wx --origin "\$origin" --cache "\$spare")" /dev/mapper/wx "create --force"
+write_pattern /dev/mapper/wx 0 2M fl
+expect_eq "\$(wc_status_field wx 7)" 512 "writes before clear-stats"
+\$W clear-stats wx
+expect_eq "\$(wc_status_field wx 7)" 0 "writes after clear-stats"
+\$W flush wx 2>/dev/null
+expect_eq "\$(wc_status_field wx 3)" "\$(wc_status_field wx 2)" "flush writes everything back"
+verify_pattern "\$origin" 0 2M fl
+\$W list --json >/tmp/list.json
+expect_eq "\$(jstr name /tmp/list.json)" wx "list --json"
+expect_eq "\$(jstr cache /tmp/list.json)" "\$spare" "list --json: cache"
 \$W detach --remove wx
 [ ! -e /dev/mapper/wx ] || die "detach --remove left the device"
 online_checks
