@@ -69,11 +69,14 @@ dpkg -i "$debs"/writecache-dkms_"$version"_all.deb "$debs"/wcctl_"$version"_amd6
 	{ cat "$debs/dpkg.log"; die "dpkg -i failed"; }
 expect_built
 [ "$(/usr/sbin/wcctl --version | head -n1)" = "$version" ] || die "/usr/sbin/wcctl --version"
-case $(man -w wcctl) in
-/usr/share/man/man8/wcctl.8*) ;;
-*) die "no wcctl(8) man page" ;;
-esac
-[ -f /usr/share/bash-completion/completions/wcctl ] || die "no bash completion"
+# What the package ships (a machine may exclude /usr/share/man from dpkg).
+contents=$(dpkg-deb -c "$debs"/wcctl_"$version"_amd64.deb)
+for f in ./usr/sbin/wcctl ./usr/share/man/man8/wcctl.8.gz ./usr/share/bash-completion/completions/wcctl; do
+	case $contents in
+	*" $f"*) ;;
+	*) die "the wcctl package has no $f" ;;
+	esac
+done
 dpkg --purge wcctl writecache-dkms >"$debs/dpkg.log" 2>&1 || { cat "$debs/dpkg.log"; die "dpkg --purge failed"; }
 expect_gone "dpkg --purge"
 [ ! -e /usr/sbin/wcctl ] || die "/usr/sbin/wcctl is left"
