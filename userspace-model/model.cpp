@@ -71,6 +71,7 @@ int Model::create(const std::vector<std::string> &table, std::string *error)
 	// As the kernel's ctr: a blank device is formatted, then checked.
 	r = wc_core_check_superblock(core_, first_block, &need_format, &err);
 	if (!r && need_format && !format_blank) {
+		blank = true;
 		*error = "blank cache device";
 		return -WC_EINVAL;
 	}

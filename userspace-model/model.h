@@ -51,8 +51,10 @@ public:
 	wc_core *core() { return core_; }
 
 	// create() formats a blank cache device, as the kernel's constructor
-	// does; with this off it refuses one ("blank cache device").
+	// does; with this off it refuses one ("blank cache device") and sets
+	// `blank`.
 	bool format_blank = true;
+	bool blank = false;
 
 	// How writeback copies one job; unset, it reads the cache and writes
 	// the origin.  It returns 0 or a negative errno for

@@ -104,7 +104,7 @@ unsigned long long wc_core_ram_bytes(unsigned long long n_blocks,
 	return wc::env_array_bytes<wc_core>(1) + Cache::ram_bytes(n_blocks, metadata_bytes);
 }
 
-int wc_core_superblock(const wc_core *core, struct wc_superblock_info *sb)
+void wc_core_superblock(const wc_core *core, struct wc_superblock_info *sb)
 {
 	const wc::disk::Superblock &s = C(core).superblock();
 
@@ -113,7 +113,6 @@ int wc_core_superblock(const wc_core *core, struct wc_superblock_info *sb)
 	sb->block_size = s.block_size;
 	sb->n_blocks = s.n_blocks;
 	sb->seq_count = C(core).seq_count();
-	return 0;
 }
 
 int wc_core_block_state(const wc_core *core, unsigned long long i,

@@ -112,7 +112,7 @@ struct wc_superblock_info {
 };
 
 /* The superblock as last read or written (after check_superblock). */
-int wc_core_superblock(const struct wc_core *core, struct wc_superblock_info *sb);
+void wc_core_superblock(const struct wc_core *core, struct wc_superblock_info *sb);
 
 /*
  * Tools: cache block i after a load.  0 when it is free; otherwise its

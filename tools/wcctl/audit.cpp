@@ -17,7 +17,6 @@ namespace wcctl {
 
 namespace {
 
-constexpr uint64_t kSector = 512;
 constexpr size_t kListLimit = 100;
 
 // The raw entries of the metadata area, read in large pieces.
@@ -126,12 +125,12 @@ Audit audit(LoadedCache &lc)
 	return a;
 }
 
-void print_list(const std::vector<std::string> &lines, const char *prefix)
+void print_list(FILE *out, const std::vector<std::string> &lines, const char *prefix)
 {
 	for (size_t i = 0; i < lines.size() && i < kListLimit; i++)
-		printf("%s%s\n", prefix, lines[i].c_str());
+		fprintf(out, "%s%s\n", prefix, lines[i].c_str());
 	if (lines.size() > kListLimit)
-		printf("%s... and %zu more\n", prefix, lines.size() - kListLimit);
+		fprintf(out, "%s... and %zu more\n", prefix, lines.size() - kListLimit);
 }
 
 int fsck_not_loaded(const LoadedCache &lc, LoadedCache::Outcome out, const std::string &cache,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,7 @@ struct Audit {
 Audit audit(LoadedCache &lc);
 
 // Prints at most 100 lines, then how many more there were.
-void print_list(const std::vector<std::string> &lines, const char *prefix);
+void print_list(FILE *out, const std::vector<std::string> &lines, const char *prefix);
 
 // check's and repair's answer when the core did not load the cache; -1
 // when it did.

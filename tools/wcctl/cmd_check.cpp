@@ -14,12 +14,6 @@ using json = nlohmann::ordered_json;
 
 namespace wcctl {
 
-namespace {
-
-constexpr uint64_t kSector = 512;
-
-} // namespace
-
 int cmd_dump(const std::string &cache, const OfflineOptions &o)
 {
 	LoadedCache lc;
@@ -131,7 +125,7 @@ int cmd_check(const std::string &cache, const std::string &origin, const Offline
 		return kFsckClean;
 	}
 	printf("  %zu error%s:\n", errors.size(), errors.size() == 1 ? "" : "s");
-	print_list(errors, "    ");
+	print_list(stdout, errors, "    ");
 	return operational ? kFsckOperational : kFsckUncorrected;
 }
 

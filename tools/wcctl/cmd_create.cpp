@@ -136,12 +136,8 @@ int cmd_create(const CreateArgs &a, const OnlineOptions &o)
 			    lc.load_errors().front().c_str(), a.cache.c_str());
 			return 1;
 		}
-		uint64_t dirty = 0;
-		for (uint64_t i = 0; i < lc.n_blocks(); i++) {
-			unsigned long long sector, seq;
+		const uint64_t dirty = count_kept(lc);
 
-			dirty += wc_core_block_state(lc.core(), i, &sector, &seq) != 0;
-		}
 		info(o, "%s: reusing its %" PRIu64 " cache blocks of %u bytes, %" PRIu64 " of them "
 		     "dirty; the module needs %s of RAM for it", a.cache.c_str(), lc.n_blocks(),
 		     lc.block_size(), dirty,

@@ -67,6 +67,7 @@ int cmd_detach(const std::string &name, bool remove, const OnlineOptions &o)
 	sigprocmask(SIG_BLOCK, &block, &old);
 
 	dm::Target linear{0, d.target.length, "linear", d.table.origin + " 0"};
+	bool written_meanwhile = false;
 	auto clean_while_suspended = [&](std::string *e) {
 		// Suspended: nothing can be written any more, and the suspend
 		// has committed and (cleaner) drained.  Only a cache that is
@@ -78,6 +79,7 @@ int cmd_detach(const std::string &name, bool remove, const OnlineOptions &o)
 			return false;
 		}
 		if (d.status.used()) {
+			written_meanwhile = true;
 			*e = name + ": " + std::to_string(d.status.used()) +
 			     " blocks were written while detaching";
 			return false;
@@ -86,9 +88,10 @@ int cmd_detach(const std::string &name, bool remove, const OnlineOptions &o)
 	};
 	bool ok = false;
 	for (int attempt = 0; attempt < 5 && !ok; attempt++) {
+		written_meanwhile = false;
 		ok = swap_table(name, linear, clean_while_suspended, &error);
-		if (!ok && error.find("written while detaching") == std::string::npos)
-			break;
+		if (!ok && !written_meanwhile)
+			break;	// only new writes are worth another try
 		if (!ok)
 			sleep_ms(kPollMs);
 	}

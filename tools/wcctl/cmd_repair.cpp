@@ -15,12 +15,6 @@
 
 namespace wcctl {
 
-namespace {
-
-constexpr uint64_t kSector = 512;
-
-} // namespace
-
 static int write_backup(FileDevice &dev, uint64_t offset, uint64_t bytes,
 			const std::string &path, bool force)
 {
@@ -104,7 +98,7 @@ int cmd_repair(const std::string &cache, const std::string &backup, bool force,
 		// is never touched.
 		drop = a.drop;
 		if (!o.quiet)
-			print_list(a.errors, "  found: ");
+			print_list(stdout, a.errors, "  found: ");
 		if (drop.empty()) {
 			printf("%s: the load latches the error state, and no entry can be "
 			       "dropped to prevent it\n", cache.c_str());
@@ -152,11 +146,7 @@ int cmd_repair(const std::string &cache, const std::string &backup, bool force,
 		return kFsckUncorrected;
 	}
 	printf("%s: repaired; it loads with %" PRIu64 " committed dirty blocks\n", cache.c_str(),
-	       [&] {
-		       uint64_t n = 0;
-		       for_each_kept(after, [&](const Kept &) { n++; });
-		       return n;
-	       }());
+	       count_kept(after));
 	return kFsckCorrected;
 }
 

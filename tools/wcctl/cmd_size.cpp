@@ -13,12 +13,6 @@ using json = nlohmann::ordered_json;
 
 namespace wcctl {
 
-namespace {
-
-constexpr uint64_t kSector = 512;
-
-} // namespace
-
 // The in-tree target's RAM, from its structures (dm-writecache.c, 6.1):
 // a 72-byte struct wc_entry per block; in SSD mode also a RAM copy of the
 // whole metadata area and a dirty bit per 64 KiB of it.

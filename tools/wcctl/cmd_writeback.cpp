@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "audit.h"
 #include "log.h"
 #include "progress.h"
 #include "units.h"
@@ -16,16 +17,14 @@ namespace wcctl {
 
 namespace {
 
-constexpr uint64_t kSector = 512;
 constexpr unsigned kReadRetries = 3;
-constexpr size_t kListLimit = 100;
 
 struct Rescue {
 	LoadedCache &lc;
 	bool dry_run;
 	Progress &progress;
 	uint64_t total;
-	uint64_t copied = 0, done = 0, beyond_end = 0, kept_blocks = 0;
+	uint64_t copied = 0, done = 0, beyond_end = 0;
 	std::vector<std::string> failed;
 	std::vector<uint8_t> buf;
 	int origin_error = 0;
@@ -55,10 +54,8 @@ struct Rescue {
 			beyond_end += (job_sectors - job.nr_sectors + bs - 1) / bs;
 			keep = true;
 		}
-		if (!job.nr_sectors) {
-			kept_blocks += job.nr_blocks;
+		if (!job.nr_sectors)
 			return wc::model::Model::kKeepJob;
-		}
 		buf.resize(size_t(job.nr_sectors) * kSector);
 		if (!read_with_retries(job.cache_sector, buf.data(), job.nr_sectors)) {
 			int r = write_origin(job.origin_sector, buf.data(), job.nr_sectors);
@@ -89,11 +86,7 @@ struct Rescue {
 				copied++;
 			}
 		}
-		if (keep) {
-			kept_blocks += job.nr_blocks;
-			return wc::model::Model::kKeepJob;
-		}
-		return 0;
+		return keep ? wc::model::Model::kKeepJob : 0;
 	}
 
 	int write_origin(uint64_t sector, const uint8_t *data, uint32_t nr)
@@ -132,8 +125,7 @@ int cmd_writeback(const std::string &cache, const std::string &origin, bool dry_
 		    cache.c_str());
 		return 1;
 	}
-	uint64_t total = 0;
-	for_each_kept(lc, [&](const Kept &) { total++; });
+	const uint64_t total = count_kept(lc);
 	if (!total) {
 		if (!o.quiet)
 			printf("%s: no dirty blocks; nothing to write back\n", cache.c_str());
@@ -168,10 +160,7 @@ int cmd_writeback(const std::string &cache, const std::string &origin, bool dry_
 	if (!rescue.failed.empty()) {
 		fprintf(stderr, "wcctl: %zu block%s could not be read from the cache:\n",
 			rescue.failed.size(), rescue.failed.size() == 1 ? "" : "s");
-		for (size_t i = 0; i < rescue.failed.size() && i < kListLimit; i++)
-			fprintf(stderr, "  %s\n", rescue.failed[i].c_str());
-		if (rescue.failed.size() > kListLimit)
-			fprintf(stderr, "  ... and %zu more\n", rescue.failed.size() - kListLimit);
+		print_list(stderr, rescue.failed, "  ");
 		rc = 1;
 	}
 	if (rescue.beyond_end) {
@@ -179,8 +168,7 @@ int cmd_writeback(const std::string &cache, const std::string &origin, bool dry_
 		    "is it the right origin?", rescue.beyond_end, origin.c_str(), lc.origin().sectors());
 		rc = 1;
 	}
-	uint64_t left = 0;
-	for_each_kept(lc, [&](const Kept &) { left++; });
+	const uint64_t left = count_kept(lc);
 	if (dry_run || no_metadata_update)
 		printf("metadata not changed%s: the cache still holds %" PRIu64 " dirty blocks\n",
 		       dry_run ? " (dry run)" : " (--no-metadata-update)", total);

@@ -11,8 +11,6 @@
 
 namespace wcctl {
 
-constexpr uint64_t kSector = 512;
-
 FileDevice::~FileDevice()
 {
 	if (fd_ >= 0)

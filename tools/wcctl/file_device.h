@@ -11,6 +11,9 @@
 
 namespace wcctl {
 
+// The unit of every BlockDevice offset.
+constexpr uint64_t kSector = 512;
+
 class FileDevice : public wc::model::BlockDevice {
 public:
 	enum class Access {

@@ -8,8 +8,6 @@
 
 namespace wcctl {
 
-constexpr uint64_t kSector = 512;
-
 const char *const kBlankCache =
 	"no writecache superblock: the device is blank (a load would format it)";
 
@@ -47,12 +45,11 @@ LoadedCache::Outcome LoadedCache::open(const std::string &cache_path,
 		return Outcome::kUnreadable;
 	}
 	memcpy(&sb, first, sizeof(sb));
-	if (!sb.magic && !sb.version)
-		return Outcome::kBlank;
 
 	// The block size comes from the superblock; the core checks it and
-	// everything else.  An impossible one is passed as 4096, so that the
-	// core reports the field it finds wrong first.
+	// everything else, blank devices included.  An impossible one is
+	// passed as 4096, so that the core reports the field it finds wrong
+	// first.
 	unsigned bs = sb.block_size;
 	if (bs < 512 || bs > 4096 || (bs & (bs - 1)))
 		bs = 4096;
@@ -71,6 +68,8 @@ LoadedCache::Outcome LoadedCache::open(const std::string &cache_path,
 	load_errors_ = wc::model::log_lines();
 	if (r) {
 		refusal_ = error;
+		if (model_->blank)
+			return Outcome::kBlank;
 		if (error == "Unable to read first block of metadata")
 			return Outcome::kUnreadable;
 		return Outcome::kRefused;

@@ -85,6 +85,14 @@ void for_each_kept(LoadedCache &lc, Fn fn)
 	}
 }
 
+inline uint64_t count_kept(LoadedCache &lc)
+{
+	uint64_t n = 0;
+
+	for_each_kept(lc, [&](const Kept &) { n++; });
+	return n;
+}
+
 // The load could not read the metadata (an I/O error, not damage).
 bool metadata_read_failed(const LoadedCache &lc);
 

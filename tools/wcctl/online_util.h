@@ -9,13 +9,13 @@
 #include <vector>
 
 #include "dm.h"
+#include "file_device.h"
 #include "online.h"
 #include "table.h"
 
 namespace wcctl {
 
 constexpr const char *kTarget = "writecache";
-constexpr uint64_t kSector = 512;
 constexpr unsigned kPollMs = 200;
 
 // On stderr unless quiet.
