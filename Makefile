@@ -24,7 +24,7 @@ KDIR = $(if $(wildcard /lib/modules/$(KVER)/build),/lib/modules/$(KVER)/build,/u
 KVER_61 = $(shell ls -1d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sed 's,.*/linux-headers-,,' | sort -V | tail -n1)
 KVER_612 = $(shell ls -1d /usr/src/linux-headers-6.12.*+deb12-amd64 2>/dev/null | sed 's,.*/linux-headers-,,' | sort -V | tail -n1)
 
-.PHONY: all module deps modules-both userspace tools install-tools uninstall-tools install uninstall deb deb-check unit fuzz bench bench-guest lint guest-test dkms-check check demo clean
+.PHONY: all module deps modules-both userspace tools install-tools uninstall-tools install uninstall deb deb-check unit mutant fuzz bench bench-guest lint guest-test dkms-check check demo clean
 
 all: module
 
@@ -88,6 +88,10 @@ unit: userspace
 	cd $(BUILD)/userspace && ctest --output-on-failure
 	cd $(BUILD)/userspace-asan && ctest --output-on-failure
 
+# The tests must catch an ordering bug put into the shared driver.
+mutant:
+	$(TOP)/scripts/driver-mutant.sh
+
 # libFuzzer (clang): a bounded run of each target, from fixed seeds.
 FUZZ_SECONDS ?= 45
 fuzz:
@@ -124,6 +128,7 @@ dkms-check: modules-both
 check: deps
 	$(MAKE) lint
 	$(MAKE) unit
+	$(MAKE) mutant
 	$(MAKE) install-tools DESTDIR=$(BUILD)/install-check
 	$(MAKE) fuzz
 	$(MAKE) guest-test

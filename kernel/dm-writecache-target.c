@@ -4,8 +4,10 @@
  * compatible with the in-tree dm-writecache (target version 1.6.0): the
  * same table line, messages, status line and on-disk format.
  *
- * This file is the target's face to device-mapper; the decisions are the
- * core's (kernel/core, C++), the I/O is wc-io.c's.
+ * This file is the target's face to device-mapper.  The decisions are the
+ * core's (kernel/core, C++), their sequencing the driver's (kernel/driver,
+ * shared with the userspace model), and the I/O, threads and waits are
+ * the ops of wc-ops.c, wc-meta.c, wc-writeback.c and wc-flush.c.
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
@@ -21,19 +23,6 @@
 static_assert(WC_EIO == EIO && WC_ENOMEM == ENOMEM && WC_EBUSY == EBUSY);
 static_assert(WC_EINVAL == EINVAL && WC_EFBIG == EFBIG && WC_ENOSPC == ENOSPC);
 static_assert(WC_EOVERFLOW == EOVERFLOW && WC_EOPNOTSUPP == EOPNOTSUPP);
-
-/* Per-bio state, for end_io. */
-enum {
-	WC_PB_CACHE_READ = 1,
-	WC_PB_CACHE_WRITE = 2,
-	WC_PB_ORIGIN_WRITE = 4,
-	WC_PB_COMMIT_AFTER = 8,
-	WC_PB_ORIGIN_WRITE_ANY = 16,	/* any data write sent to the origin */
-};
-
-struct wc_per_bio {
-	unsigned int flags;
-};
 
 static void wc_autocommit_timer(struct timer_list *t)
 {
@@ -82,8 +71,8 @@ static void wc_dtr(struct dm_target *ti)
 		dm_put_device(ti, wc->origin);
 	if (wc->cache)
 		dm_put_device(ti, wc->cache);
-	for (i = 0; i < WC_META_BUFS; i++)
-		vfree(wc->meta_buf[i]);
+	for (i = 0; i < WC_DRV_META_BUFS; i++)
+		vfree(wc->drv.meta_buf[i]);
 	wc_core_destroy(wc->core);
 	kfree(wc);
 }
@@ -94,6 +83,7 @@ static int wc_alloc(struct dm_target *ti, struct wc_target *wc)
 
 	mutex_init(&wc->lock);
 	atomic_set(&wc->pending_errors, 0);
+	wc_meta_init(wc);
 	for (i = 0; i < 2; i++) {
 		atomic_set(&wc->cache_in_flight[i], 0);
 		init_waitqueue_head(&wc->cache_in_flight_wait[i]);
@@ -106,6 +96,7 @@ static int wc_alloc(struct dm_target *ti, struct wc_target *wc)
 	INIT_WORK(&wc->retire_work, wc_retire_work);
 	spin_lock_init(&wc->retire_lock);
 	INIT_LIST_HEAD(&wc->retire_list);
+	INIT_LIST_HEAD(&wc->retiring);
 	spin_lock_init(&wc->flush_lock);
 	bio_list_init(&wc->flush_list);
 	timer_setup(&wc->autocommit_timer, wc_autocommit_timer, 0);
@@ -116,6 +107,9 @@ static int wc_alloc(struct dm_target *ti, struct wc_target *wc)
 		ti->error = "Cannot allocate writecache structure";
 		return -ENOMEM;
 	}
+	wc->drv.core = wc->core;
+	wc->drv.ops = &wc_kernel_ops;
+	wc->drv.ctx = wc;
 	wc->dm_io = dm_io_client_create();
 	if (IS_ERR(wc->dm_io)) {
 		r = PTR_ERR(wc->dm_io);
@@ -134,9 +128,9 @@ static int wc_alloc(struct dm_target *ti, struct wc_target *wc)
 		ti->error = "Could not allocate mempool";
 		return r;
 	}
-	for (i = 0; i < WC_META_BUFS; i++) {
-		wc->meta_buf[i] = vmalloc(WC_META_BUF_BYTES);
-		if (!wc->meta_buf[i]) {
+	for (i = 0; i < WC_DRV_META_BUFS; i++) {
+		wc->drv.meta_buf[i] = vmalloc(WC_META_BUF_BYTES);
+		if (!wc->drv.meta_buf[i]) {
 			ti->error = "Unable to allocate memory for metadata";
 			return -ENOMEM;
 		}
@@ -144,15 +138,11 @@ static int wc_alloc(struct dm_target *ti, struct wc_target *wc)
 	return 0;
 }
 
-/* The cache area is blank (or the first start): write a fresh format. */
 static int wc_open_ssd(struct dm_target *ti, struct wc_target *wc)
 {
 	const char *error = NULL;
-	int need_format, r;
+	int r;
 
-	r = wc_core_ssd_geometry(wc->core, &error);
-	if (r)
-		goto fail;
 	wc->kcopyd = dm_kcopyd_client_create(NULL);
 	if (IS_ERR(wc->kcopyd)) {
 		r = PTR_ERR(wc->kcopyd);
@@ -160,27 +150,9 @@ static int wc_open_ssd(struct dm_target *ti, struct wc_target *wc)
 		ti->error = "Unable to allocate dm-kcopyd client";
 		return r;
 	}
-	r = wc_read_sync(wc, wc->meta_buf[0], wc_core_start_sector(wc->core),
-			 wc_core_block_size(wc->core) >> SECTOR_SHIFT);
-	if (r) {
-		ti->error = "Unable to read first block of metadata";
-		return r;
-	}
-	r = wc_core_check_superblock(wc->core, wc->meta_buf[0], &need_format,
-				     &error);
-	if (r)
-		goto fail;
-	if (need_format) {
-		r = wc_run_program(wc, WC_PROG_FORMAT, 0, 0);
-		if (r) {
-			ti->error = "Unable to initialize device";
-			return r;
-		}
-		r = wc_core_check_superblock(wc->core, NULL, &need_format,
-					     &error);
-	}
-fail:
-	/* The core's messages are string literals. */
+	/* Reads the superblock; a blank cache area is formatted. */
+	r = wc_drv_open(&wc->drv, 0, &error);
+	/* The core's and the driver's messages are string literals. */
 	if (r)
 		ti->error = (char *)error;
 	return r;
@@ -190,7 +162,7 @@ static int wc_open_pmem(struct dm_target *ti, struct wc_target *wc)
 {
 	unsigned long long start = wc_core_start_sector(wc->core) << SECTOR_SHIFT;
 	const char *error = NULL;
-	int need_format, r;
+	int r;
 
 	r = bioset_init(&wc->bio_set, BIO_POOL_SIZE, 0, BIOSET_NEED_BVECS);
 	if (r) {
@@ -198,22 +170,11 @@ static int wc_open_pmem(struct dm_target *ti, struct wc_target *wc)
 		return r;
 	}
 	r = wc_pmem_claim(wc, &error);
-	if (r)
-		goto fail;
-	wc_core_set_pmem(wc->core, wc->pmem + start,
-			 bdev_nr_bytes(wc->cache->bdev) - start);
-	r = wc_core_check_superblock(wc->core, NULL, &need_format, &error);
-	if (r)
-		goto fail;
-	if (need_format) {
-		r = wc_run_program(wc, WC_PROG_FORMAT, 0, 0);
-		if (r) {
-			error = "Unable to initialize device";
-			goto fail;
-		}
-		r = wc_core_check_superblock(wc->core, NULL, &need_format, &error);
+	if (!r) {
+		wc_core_set_pmem(wc->core, wc->pmem + start,
+				 bdev_nr_bytes(wc->cache->bdev) - start);
+		r = wc_drv_open(&wc->drv, 0, &error);
 	}
-fail:
 	if (r)
 		ti->error = (char *)error;
 	return r;
@@ -319,14 +280,12 @@ static int wc_map(struct dm_target *ti, struct bio *bio)
 {
 	struct wc_target *wc = ti->private;
 	struct wc_per_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
-	struct wc_map_result res;
 	struct wc_bio b = { 0 };
-	unsigned int copy;
-	int dir;
 
 	pb->flags = 0;
 	if (bio->bi_opf & REQ_PREFLUSH) {
 		b.flags |= WC_BIO_PREFLUSH;
+		/* The core relies on dm's two flush bios (num_flush_bios). */
 		if (dm_bio_get_target_bio_nr(bio))
 			b.flags |= WC_BIO_SECOND_FLUSH;
 	} else {
@@ -343,77 +302,18 @@ static int wc_map(struct dm_target *ti, struct bio *bio)
 	if (bio->bi_opf & REQ_META)
 		b.flags |= WC_BIO_META;
 
-	wc_lock(wc);
-again:
-	wc_core_map(wc->core, &b, wc_now_ms(), &res);
-	wc_handle_events(wc);
-
-	switch (res.action) {
-	case WC_MAP_REMAP_ORIGIN:
-		if (res.accept_sectors < b.nr_sectors)
-			dm_accept_partial_bio(bio, res.accept_sectors);
-		if (res.flags & WC_MAPF_ORIGIN_WRITE) {
-			pb->flags |= WC_PB_ORIGIN_WRITE;
-			wc_origin_write_begin(&wc->origin_writes);
-		}
-		if ((b.flags & WC_BIO_WRITE) && !(b.flags & (WC_BIO_DISCARD | WC_BIO_PREFLUSH)))
-			pb->flags |= WC_PB_ORIGIN_WRITE_ANY;
-		bio_set_dev(bio, wc->origin->bdev);
-		mutex_unlock(&wc->lock);
+	switch (wc_drv_map(&wc->drv, &b, bio)) {
+	case WC_DRV_REMAPPED:
 		return DM_MAPIO_REMAPPED;
-
-	case WC_MAP_REMAP_CACHE:
-		if (res.accept_sectors < b.nr_sectors)
-			dm_accept_partial_bio(bio, res.accept_sectors);
-		bio_set_dev(bio, wc->cache->bdev);
-		bio->bi_iter.bi_sector = res.sector;
-		if (res.flags & WC_MAPF_WAIT_CACHE_WRITES)
-			wait_event(wc->cache_in_flight_wait[WRITE],
-				   !atomic_read(&wc->cache_in_flight[WRITE]));
-		dir = bio_data_dir(bio);
-		pb->flags |= dir == WRITE ? WC_PB_CACHE_WRITE : WC_PB_CACHE_READ;
-		if (res.flags & WC_MAPF_COMMIT_AFTER)
-			pb->flags |= WC_PB_COMMIT_AFTER;
-		atomic_inc(&wc->cache_in_flight[dir]);
-		mutex_unlock(&wc->lock);
-		return DM_MAPIO_REMAPPED;
-
-	case WC_MAP_COPY_PMEM:
-		/*
-		 * Split first, while the bio is untouched: dm restarts the
-		 * remainder of a split at the wrong sector if the clone was
-		 * already advanced.  Then copy what the core says (a block,
-		 * or for a read a run of blocks adjacent in the mapping), and
-		 * map the rest.
-		 */
-		if (res.accept_sectors < b.nr_sectors) {
-			dm_accept_partial_bio(bio, res.accept_sectors);
-			b.nr_sectors = res.accept_sectors;
-		}
-		copy = res.copy_sectors;
-		wc_pmem_copy_block(wc, bio, res.pmem, copy << SECTOR_SHIFT);
-		b.sector += copy;
-		b.nr_sectors -= copy;
-		b.flags |= WC_BIO_CONTINUED;
-		goto again;
-
-	case WC_MAP_COMPLETE:
-		mutex_unlock(&wc->lock);
+	case WC_DRV_COMPLETE:
+		/* with the status a PMEM copy may have set */
 		bio_endio(bio);
 		return DM_MAPIO_SUBMITTED;
-
-	case WC_MAP_DEFER:
-		mutex_unlock(&wc->lock);
+	case WC_DRV_DEFER:
 		wc_defer_bio(wc, bio);
 		return DM_MAPIO_SUBMITTED;
-
-	case WC_MAP_WAIT_FREELIST:
-		wc_wait_on_freelist(wc);
-		goto again;
-
-	case WC_MAP_ERROR:
+	case WC_DRV_FAILED:
 	default:
-		mutex_unlock(&wc->lock);
 		bio_io_error(bio);
 		return DM_MAPIO_SUBMITTED;
 	}
@@ -428,15 +328,15 @@ static int wc_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *status
 		int dir = (pb->flags & WC_PB_CACHE_WRITE) ? WRITE : READ;
 
 		if (unlikely(*status))
-			wc_note_error(wc, dir == WRITE ? WC_ERR_CACHE_WRITE
-						       : WC_ERR_CACHE_READ);
+			wc_note_error(wc, dir == WRITE ? WC_DRV_ERR_CACHE_WRITE
+						       : WC_DRV_ERR_CACHE_READ);
 		if (atomic_dec_and_test(&wc->cache_in_flight[dir]))
 			wake_up(&wc->cache_in_flight_wait[dir]);
 	}
 	if (pb->flags & WC_PB_ORIGIN_WRITE)
 		wc_origin_write_end(&wc->origin_writes);
 	if (unlikely(*status) && (pb->flags & WC_PB_ORIGIN_WRITE_ANY))
-		wc_note_error(wc, WC_ERR_ORIGIN_WRITE);
+		wc_note_error(wc, WC_DRV_ERR_ORIGIN_WRITE);
 	if ((pb->flags & WC_PB_COMMIT_AFTER) && !*status) {
 		/*
 		 * A FUA write reached the cache: commit its entries before it
@@ -457,29 +357,10 @@ static int wc_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *status
 static void wc_postsuspend(struct dm_target *ti)
 {
 	struct wc_target *wc = ti->private;
-	bool flush_on_suspend;
 
 	timer_delete_sync(&wc->autocommit_timer);
 	timer_delete_sync(&wc->max_age_timer);
-
-	wc_lock(wc);
-	wc_run_program(wc, WC_PROG_COMMIT, 0, 0);
-	flush_on_suspend = wc_core_flush_on_suspend(wc->core);
-	if (flush_on_suspend) {
-		wc->writeback_all++;
-		queue_work(wc->wq, &wc->writeback_work);
-	}
-	wc->suspending = true;
-	mutex_unlock(&wc->lock);
-
-	drain_workqueue(wc->wq);
-
-	wc_lock(wc);
-	if (flush_on_suspend)
-		wc->writeback_all--;
-	while (wc_core_writeback_blocks(wc->core))
-		wc_wait_on_freelist(wc);
-	mutex_unlock(&wc->lock);
+	wc_drv_suspend(&wc->drv);
 	flush_workqueue(wc->retire_wq);
 }
 
@@ -487,60 +368,20 @@ static void wc_resume(struct dm_target *ti)
 {
 	struct wc_target *wc = ti->private;
 
-	wc_lock(wc);
-	wc->suspending = false;
-	wc_run_program(wc, WC_PROG_LOAD, bdev_nr_sectors(wc->origin->bdev),
-		       wc_now_ms());
+	wc_drv_resume(&wc->drv, bdev_nr_sectors(wc->origin->bdev));
 	if (wc->max_age_set)
 		mod_timer(&wc->max_age_timer,
 			  jiffies + max(wc->max_age_jiffies / 16, 1UL));
-	mutex_unlock(&wc->lock);
 }
 
 /* --- messages, status, limits ------------------------------------------------ */
-
-static int wc_message_flush(struct wc_target *wc)
-{
-	int r = 0;
-
-	wc_lock(wc);
-	if (dm_suspended(wc->ti)) {
-		mutex_unlock(&wc->lock);
-		return -EBUSY;
-	}
-	if (wc_core_error(wc->core)) {
-		mutex_unlock(&wc->lock);
-		return -EIO;
-	}
-	wc_run_program(wc, WC_PROG_COMMIT, 0, 0);
-	wc->writeback_all++;
-	queue_work(wc->wq, &wc->writeback_work);
-	mutex_unlock(&wc->lock);
-
-	flush_workqueue(wc->wq);
-
-	wc_lock(wc);
-	wc->writeback_all--;
-	if (wc_core_error(wc->core))
-		r = -EIO;
-	mutex_unlock(&wc->lock);
-	return r;
-}
 
 static int wc_message(struct dm_target *ti, unsigned int argc, char **argv,
 		      char *result, unsigned int maxlen)
 {
 	struct wc_target *wc = ti->private;
-	int action, r;
 
-	wc_lock(wc);
-	r = wc_core_message(wc->core, argc, argv, &action);
-	if (!r && action == WC_MSG_CLEANER && !dm_suspended(ti))
-		queue_work(wc->wq, &wc->writeback_work);
-	mutex_unlock(&wc->lock);
-	if (!r && action == WC_MSG_FLUSH)
-		r = wc_message_flush(wc);
-	return r;
+	return wc_drv_message(&wc->drv, argc, argv);
 }
 
 static void wc_status(struct dm_target *ti, status_type_t type,
@@ -550,9 +391,7 @@ static void wc_status(struct dm_target *ti, status_type_t type,
 
 	switch (type) {
 	case STATUSTYPE_INFO:
-		wc_lock(wc);
-		wc_core_status(wc->core, result, maxlen);
-		mutex_unlock(&wc->lock);
+		wc_drv_status(&wc->drv, result, maxlen);
 		break;
 	case STATUSTYPE_TABLE:
 		wc_core_table(wc->core, wc->origin->name, wc->cache->name,

@@ -2,6 +2,7 @@
 /*
  * The kernel implementation of the core's environment (wc_env.h).
  */
+#include <linux/device-mapper.h>
 #include <linux/libnvdimm.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
@@ -10,8 +11,9 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
-#include "wc-target.h"
 #include "wc_env.h"
+
+#define DM_MSG_PREFIX WC_TARGET_NAME
 
 /*
  * The core sizes its arrays once per table load; they can be far larger

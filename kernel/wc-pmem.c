@@ -152,21 +152,12 @@ void wc_pmem_copy_block(struct wc_target *wc, struct bio *bio, void *data,
 	}
 }
 
-static void wc_pmem_writeback_endio(struct bio *bio)
-{
-	struct wc_copy *c = bio->bi_private;
-
-	c->error = blk_status_to_errno(bio->bi_status);
-	bio_put(bio);
-	wc_copy_done(c);
-}
-
 /*
- * Writes one job back with a bio whose pages are the cache blocks
- * themselves.  Never past the origin's end (job->nr_sectors is clipped).
+ * A bio that writes one job back, whose pages are the cache blocks
+ * themselves, for the writeback code to submit; NULL if one cannot be
+ * built.  Never past the origin's end (job->nr_sectors is clipped).
  */
-void wc_pmem_submit_job(struct wc_target *wc, const struct wc_wb_job *job,
-			struct wc_copy *c)
+struct bio *wc_pmem_writeback_bio(struct wc_target *wc, const struct wc_wb_job *job)
 {
 	unsigned int bs = wc_core_block_size(wc->core);
 	unsigned int left = job->nr_sectors << SECTOR_SHIFT;
@@ -177,8 +168,6 @@ void wc_pmem_submit_job(struct wc_target *wc, const struct wc_wb_job *job,
 			       REQ_OP_WRITE | (wc_core_writeback_fua(wc->core) ? REQ_FUA : 0),
 			       GFP_NOIO, &wc->bio_set);
 	bio->bi_iter.bi_sector = job->origin_sector;
-	bio->bi_private = c;
-	bio->bi_end_io = wc_pmem_writeback_endio;
 	while (left) {
 		void *addr = wc_core_block_data(wc->core, e);
 		unsigned int len = min(left, bs);
@@ -186,13 +175,11 @@ void wc_pmem_submit_job(struct wc_target *wc, const struct wc_wb_job *job,
 		if (is_vmalloc_addr(addr))
 			flush_kernel_vmap_range(addr, len);
 		if (!bio_add_page(bio, wc_pmem_page(addr), len, offset_in_page(addr))) {
-			/* cannot happen: nr_blocks vecs of at most a page */
-			bio->bi_status = BLK_STS_IOERR;
-			bio_endio(bio);
-			return;
+			bio_put(bio);
+			return NULL;
 		}
 		left -= len;
 		e = wc_core_job_next(wc->core, e);
 	}
-	submit_bio(bio);
+	return bio;
 }

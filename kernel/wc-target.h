@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The kernel side of the writecache target: devices, bios, threads and the
- * lock.  Every decision is the core's (wc_core.h); this side executes them.
+ * lock.  Every decision is the core's (wc_core.h) and their order is the
+ * driver's (wc_driver.h); this side supplies the driver's ops.
  */
 #ifndef WC_TARGET_H
 #define WC_TARGET_H
 
 #include <linux/bio.h>
+#include <linux/completion.h>
 #include <linux/device-mapper.h>
 #include <linux/dm-io.h>
 #include <linux/dm-kcopyd.h>
@@ -18,11 +20,9 @@
 #include <linux/workqueue.h>
 
 #include "wc_core.h"
+#include "wc_driver.h"
 
 #define DM_MSG_PREFIX WC_TARGET_NAME
-
-/* Buffers lent to the core's metadata I/O; async writes use them in turn. */
-#define WC_META_BUFS	4
 
 /* Idle tracking of origin writes, for pause_writeback. */
 struct wc_origin_tracker {
@@ -36,15 +36,20 @@ struct wc_target {
 	struct dm_dev *origin;
 	struct dm_dev *cache;
 	struct wc_core *core;
+	/* The shared sequencing (wc_driver.h), over the ops in wc-ops.c. */
+	struct wc_driver drv;
 
 	/* Held around every call into the core. */
 	struct mutex lock;
-	/* Device errors seen in end_io, latched at the next wc_lock(). */
+	/* Device errors seen in end_io (WC_DRV_ERR_*), latched at the next lock. */
 	atomic_t pending_errors;
 
 	struct dm_io_client *dm_io;
 	struct dm_kcopyd_client *kcopyd;
-	void *meta_buf[WC_META_BUFS];
+	/* The metadata writes of the running program, and their first error. */
+	struct completion meta_done;
+	atomic_t meta_count;
+	int meta_error;
 
 	/* Bios remapped to the cache and not yet completed: READ, WRITE. */
 	atomic_t cache_in_flight[2];
@@ -58,14 +63,14 @@ struct wc_target {
 	struct workqueue_struct *wq;
 	struct work_struct writeback_work;
 	struct work_struct commit_work;
-	unsigned int writeback_all;
-	bool suspending;
 
 	/* Writeback completions, retired in process context. */
 	struct workqueue_struct *retire_wq;
 	struct work_struct retire_work;
 	spinlock_t retire_lock;		/* protects retire_list */
 	struct list_head retire_list;
+	/* The completions the running retire work hands to the core. */
+	struct list_head retiring;
 	mempool_t copy_pool;
 
 	/* Flushes and discards wait for metadata I/O: a thread of their own. */
@@ -85,7 +90,7 @@ struct wc_target {
 	bool max_age_set;
 };
 
-/* A writeback job between its kcopyd completion and its retirement. */
+/* A writeback job between its completion and its retirement. */
 struct wc_copy {
 	struct list_head list;
 	struct wc_target *wc;
@@ -93,38 +98,53 @@ struct wc_copy {
 	int error;
 };
 
-/* What end_io saw fail (wc_target.pending_errors). */
+/* Per-bio state, for end_io. */
 enum {
-	WC_ERR_CACHE_READ = 1,
-	WC_ERR_CACHE_WRITE = 2,
-	WC_ERR_ORIGIN_WRITE = 4,
+	WC_PB_CACHE_READ = 1,
+	WC_PB_CACHE_WRITE = 2,
+	WC_PB_ORIGIN_WRITE = 4,		/* an origin write pause_writeback sees */
+	WC_PB_COMMIT_AFTER = 8,
+	WC_PB_ORIGIN_WRITE_ANY = 16,	/* any data write sent to the origin */
 };
 
-/* wc-io.c */
-void wc_lock(struct wc_target *wc);
-void wc_note_error(struct wc_target *wc, int what);
-int wc_run_program(struct wc_target *wc, int program,
-		   unsigned long long arg0, unsigned long long arg1);
-int wc_read_sync(struct wc_target *wc, void *buf, sector_t sector,
-		 unsigned int nr_sectors);
-void wc_handle_events(struct wc_target *wc);
-void wc_wait_on_freelist(struct wc_target *wc);
+struct wc_per_bio {
+	unsigned int flags;
+};
+
+/* wc-ops.c: the platform half of the driver */
+extern const struct wc_drv_ops wc_kernel_ops;
+void wc_note_error(struct wc_target *wc, unsigned int what);
 unsigned long long wc_now_ms(void);
+
+/* wc-meta.c: metadata I/O and device flushes through dm-io */
+int wc_meta_read(void *ctx, void *buf, unsigned long long sector,
+		 unsigned int nr_sectors);
+void wc_meta_write(void *ctx, void *buf, unsigned long long sector,
+		   unsigned int nr_sectors);
+int wc_meta_write_fua(void *ctx, void *buf, unsigned long long sector,
+		      unsigned int nr_sectors);
+int wc_meta_wait(void *ctx);
+int wc_flush_device(void *ctx, int dev);
+void wc_meta_init(struct wc_target *wc);
+
+/* wc-writeback.c: writeback jobs, their retirement, the work items */
+void wc_submit_job(void *ctx, const struct wc_wb_job *job);
+int wc_pop_done(void *ctx, unsigned int *head, int *error);
 void wc_writeback_work(struct work_struct *work);
 void wc_commit_work(struct work_struct *work);
 void wc_retire_work(struct work_struct *work);
-int wc_flush_thread(void *data);
-void wc_defer_bio(struct wc_target *wc, struct bio *bio);
 void wc_origin_write_begin(struct wc_origin_tracker *t);
 void wc_origin_write_end(struct wc_origin_tracker *t);
-void wc_copy_done(struct wc_copy *c);
+
+/* wc-flush.c: the flush thread */
+int wc_flush_thread(void *data);
+void wc_defer_bio(struct wc_target *wc, struct bio *bio);
 
 /* wc-pmem.c */
 int wc_pmem_claim(struct wc_target *wc, const char **error);
 void wc_pmem_release(struct wc_target *wc);
 void wc_pmem_copy_block(struct wc_target *wc, struct bio *bio, void *data,
 			unsigned int size);
-void wc_pmem_submit_job(struct wc_target *wc, const struct wc_wb_job *job,
-			struct wc_copy *c);
+struct bio *wc_pmem_writeback_bio(struct wc_target *wc, const struct wc_wb_job *job);
 
 #endif /* WC_TARGET_H */

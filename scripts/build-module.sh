@@ -15,7 +15,7 @@ rsync -a --delete --exclude='*.o' --exclude='.*.cmd' --exclude='*.ko' \
 # -Werror-free, but a warning fails the build: the code must stay clean.
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-make -C "$kdir" M="$out" WC_NAME="$name" modules 2>&1 | tee "$log"
+make -C "$kdir" M="$out" WC_NAME="$name" WC_DRIVER_DEFINES="${WC_DRIVER_DEFINES:-}" modules 2>&1 | tee "$log"
 if grep -iE 'warning:|error:' "$log" >/dev/null; then
 	echo "build-module: the build printed warnings; fix them" >&2
 	exit 1

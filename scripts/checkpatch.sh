@@ -13,4 +13,4 @@ if [ ! -x "$dir/scripts/checkpatch.pl" ]; then
 fi
 cd "$top"
 "$dir/scripts/checkpatch.pl" --no-tree --terse --strict -f \
-	kernel/*.c kernel/*.h kernel/include/*.h
+	kernel/*.c kernel/*.h kernel/driver/*.c kernel/driver/*.h kernel/include/*.h

@@ -2,6 +2,8 @@
 #include "model.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "wc_env.h"
@@ -9,24 +11,80 @@
 namespace wc::model {
 
 constexpr uint32_t kSector = 512;
-constexpr unsigned kBufs = 4;
+
+// A bio in flight through wc_drv_map(): what the ops did to it.
+struct Model::Bio {
+	wc_bio b;
+	uint8_t *data;
+	bool is_write;
+	bool failed = false;	// a PMEM copy failed: the bio's status
+	// accept_partial: the rest, which dm resubmits as a new bio
+	wc_bio rest = {};
+	uint8_t *rest_data = nullptr;
+	// remap
+	int dev = WC_DRV_ORIGIN;
+	uint64_t sector = 0;
+	unsigned map_flags = 0;
+};
+
+const wc_drv_ops Model::kOps = {
+	// One thread: the lock has nothing to exclude.
+	.lock = [](void *) {},
+	.unlock = [](void *) {},
+	.take_errors = op_take_errors,
+	.now_ms = op_now_ms,
+	.sleep = op_sleep,
+	.queue = op_queue,
+	.meta_read = op_meta_read,
+	.meta_write = op_meta_write,
+	.meta_write_fua = op_meta_write_fua,
+	.meta_wait = op_meta_wait,
+	.flush = op_flush,
+	.wait_cache_io = op_wait_cache_io,
+	.accept_partial = op_accept_partial,
+	.remap = op_remap,
+	.copy_pmem = op_copy_pmem,
+	.submit_job = op_submit_job,
+	.pop_done = op_pop_done,
+	.suspended = op_suspended,
+	.finish_work = op_finish_work,
+	.bug = op_bug,
+};
+
+static Model *self(void *ctx) { return static_cast<Model *>(ctx); }
 
 Model::Model(BlockDevice &origin, BlockDevice &cache, SimPmem *pmem)
-	: origin_(origin), cache_(cache), pmem_(pmem), bufs_(size_t(kBufs) * WC_META_BUF_BYTES)
+	: origin_(origin), cache_(cache), pmem_(pmem),
+	  bufs_(size_t(WC_DRV_META_BUFS) * WC_META_BUF_BYTES)
 {
 }
 
 Model::~Model() { wc_core_destroy(core_); }
+
+void Model::log_op(const char *what, uint64_t a, uint64_t b, bool args)
+{
+	if (!op_log)
+		return;
+	std::string s = what;
+	if (args)
+		s += " " + std::to_string(a) + "+" + std::to_string(b);
+	op_log->push_back(s);
+}
 
 int Model::create(const std::vector<std::string> &table, std::string *error)
 {
 	std::vector<std::string> words = table;
 	std::vector<char *> argv;
 	const char *err = nullptr;
-	int need_format = 0, r;
+	int r;
 
 	*error = "";
 	core_ = wc_core_create();
+	drv_.core = core_;
+	drv_.ops = &kOps;
+	drv_.ctx = this;
+	for (unsigned i = 0; i < WC_DRV_META_BUFS; i++)
+		drv_.meta_buf[i] = &bufs_[size_t(i) * WC_META_BUF_BYTES];
 	for (auto &w : words)
 		argv.push_back(w.data());
 	if (argv.size() < 1 || wc_core_parse_mode(core_, argv[0]) || argv.size() < 3) {
@@ -44,8 +102,6 @@ int Model::create(const std::vector<std::string> &table, std::string *error)
 		*error = err;
 		return r;
 	}
-	const void *first_block = nullptr;
-
 	if (wc_core_is_pmem(core_)) {
 		if (!pmem_) {
 			*error = "Cache device does not support DAX";
@@ -54,34 +110,12 @@ int Model::create(const std::vector<std::string> &table, std::string *error)
 		uint64_t start = wc_core_start_sector(core_) * kSector;
 
 		wc_core_set_pmem(core_, pmem_->data() + start, pmem_->size() - start);
-	} else {
-		r = wc_core_ssd_geometry(core_, &err);
-		if (r) {
-			*error = err;
-			return r;
-		}
-		r = cache_.read(wc_core_start_sector(core_), bufs_.data(),
-				wc_core_block_size(core_) / kSector);
-		if (r) {
-			*error = "Unable to read first block of metadata";
-			return r;
-		}
-		first_block = bufs_.data();
 	}
-	// As the kernel's ctr: a blank device is formatted, then checked.
-	r = wc_core_check_superblock(core_, first_block, &need_format, &err);
-	if (!r && need_format && !format_blank) {
+	r = wc_drv_open(&drv_, format_blank ? 0 : WC_DRV_OPEN_NO_FORMAT, &err);
+	if (r == -WC_ENODATA) {
 		blank = true;
-		*error = "blank cache device";
+		*error = err;
 		return -WC_EINVAL;
-	}
-	if (!r && need_format) {
-		r = run_program(WC_PROG_FORMAT);
-		if (r) {
-			*error = "Unable to initialize device";
-			return r;
-		}
-		r = wc_core_check_superblock(core_, nullptr, &need_format, &err);
 	}
 	if (r) {
 		*error = err;
@@ -91,251 +125,219 @@ int Model::create(const std::vector<std::string> &table, std::string *error)
 	return 0;
 }
 
-int Model::run_program(int program, uint64_t a0, uint64_t a1)
-{
-	wc_io_op op = {};
-	unsigned slot = 0;
-	int result = 0, async_error = 0;
+// --- the driver's ops --------------------------------------------------------
 
-	wc_core_program_start(core_, program, a0, a1);
-	for (;;) {
-		op.buf = &bufs_[size_t(slot) * WC_META_BUF_BYTES];
-		wc_core_program_step(core_, &op, result);
-		result = 0;
-		switch (op.kind) {
-		case WC_IO_DONE:
-			handle_events();
-			return op.error;
-		case WC_IO_META_WRITE: {
-			int e = cache_.write(op.sector, static_cast<uint8_t *>(op.buf),
-					     op.nr_sectors, false);
-			if (e && !async_error)
-				async_error = e;
-			slot = (slot + 1) % kBufs;
-			break;
-		}
-		case WC_IO_META_WRITE_FUA:
-			result = cache_.write(op.sector, static_cast<uint8_t *>(op.buf),
-					      op.nr_sectors, true);
-			break;
-		case WC_IO_META_READ:
-			result = cache_.read(op.sector, static_cast<uint8_t *>(op.buf),
-					     op.nr_sectors);
-			break;
-		case WC_IO_WAIT:
-			result = async_error;
-			async_error = 0;
-			slot = 0;
-			break;
-		case WC_IO_WAIT_CACHE_WRITES:
-		case WC_IO_WAIT_CACHE_READS:
-			// Bios complete synchronously here: nothing in flight.
-			break;
-		case WC_IO_FLUSH_CACHE:
-			result = cache_.flush();
-			break;
-		case WC_IO_FLUSH_ORIGIN:
-			result = origin_.flush();
-			break;
-		default:
-			return -WC_EINVAL;
-		}
-	}
+unsigned Model::op_take_errors(void *ctx)
+{
+	Model *m = self(ctx);
+	unsigned e = m->pending_errors_;
+
+	m->pending_errors_ = 0;
+	return e;
 }
 
-void Model::handle_events()
+unsigned long long Model::op_now_ms(void *ctx) { return self(ctx)->now_ms; }
+
+// Where the kernel sleeps for another thread, the model runs that thread's
+// work: the writeback a full cache waits for, the retirement of finished
+// jobs.  When that work cannot change anything, waiting would never end:
+// the driver is told to give up.
+int Model::op_sleep(void *ctx, int why)
 {
-	unsigned ev = wc_core_take_events(core_);
+	Model *m = self(ctx);
 
-	if (ev & WC_EV_ARM_AUTOCOMMIT)
-		autocommit_armed = true;
-	if (ev & WC_EV_KICK_WRITEBACK)
-		writeback_kicked = true;
-	if (ev & WC_EV_COMMIT_SOON)
-		run_program(WC_PROG_COMMIT);
-}
-
-// Maps one bio until every part of it is done.
-int Model::submit(const wc_bio &bio_in, uint8_t *data, bool is_write)
-{
-	wc_bio bio = bio_in;
-	wc_bio rest = bio_in;
-	uint8_t *rest_data = nullptr;
-	int stalls = 0;
-	bool failed = false;	// a part of the bio failed (its status)
-
-	rest.nr_sectors = 0;
-
-	for (;;) {
-		wc_map_result res;
-
-		wc_core_map(core_, &bio, now_ms, &res);
-		handle_events();
-		BlockDevice *dev = nullptr;
-		int r = 0;
-
-		switch (res.action) {
-		case WC_MAP_COMPLETE:
-			if (rest.nr_sectors) {
-				bio = rest;
-				data = rest_data;
-				rest.nr_sectors = 0;
-				continue;
-			}
-			return failed ? -WC_EIO : 0;
-		case WC_MAP_ERROR:
-			return -WC_EIO;
-		case WC_MAP_DEFER:
-			if (bio.flags & WC_BIO_DISCARD) {
-				run_program(WC_PROG_DISCARD, bio.sector, bio.sector + bio.nr_sectors);
-				return 0;
-			}
-			r = run_program(WC_PROG_COMMIT);
-			if (!r && wc_core_error(core_))
-				r = -WC_EIO;
-			return r;
-		case WC_MAP_WAIT_FREELIST:
-			// Nothing runs concurrently here: make room ourselves.
-			if (!writeback() && ++stalls > 3)
-				return -WC_ENOSPC;
-			continue;
-		case WC_MAP_REMAP_ORIGIN:
-			dev = &origin_;
-			break;
-		case WC_MAP_REMAP_CACHE:
-			dev = &cache_;
-			break;
-		case WC_MAP_COPY_PMEM: {
-			size_t len = size_t(res.copy_sectors) * kSector;
-
-			// As dm does: the accepted part is one clone, mapped
-			// to its end; the rest is a new clone afterwards.
-			if (res.accept_sectors < bio.nr_sectors) {
-				rest.sector = bio.sector + res.accept_sectors;
-				rest.nr_sectors = bio.nr_sectors - res.accept_sectors;
-				rest_data = data + size_t(res.accept_sectors) * kSector;
-				bio.nr_sectors = res.accept_sectors;
-			}
-			if (is_write) {
-				wc_env_pmem_copy(res.pmem, data, len);
-			} else if (pmem_ && pmem_->poisoned(res.pmem, len)) {
-				// As wc_pmem_copy_block(): the bio fails and the
-				// error state latches.
-				wc_core_set_error(core_, -WC_EIO,
-						  "hardware memory error when reading data");
-				failed = true;
-			} else {
-				memcpy(data, res.pmem, len);
-			}
-			bio.sector += len / kSector;
-			bio.nr_sectors -= uint32_t(len / kSector);
-			bio.flags |= WC_BIO_CONTINUED;
-			data += len;
-			// Mapped again even when nothing is left: the core
-			// decides then whether the write commits.
-			continue;
-		}
-		default:
-			return -WC_EINVAL;
-		}
-		// The contract dm imposes: a bio advanced by copies is never
-		// remapped (its split would restart at the wrong sector).
-		if (bio.flags & WC_BIO_CONTINUED)
-			return -WC_EINVAL;
-		if (bio.flags & WC_BIO_PREFLUSH)
-			return dev->flush();
-		if (bio.flags & WC_BIO_DISCARD)
+	m->log_op("sleep");
+	if (why == WC_DRV_WAIT_FREELIST) {
+		if (m->writeback_pass())
 			return 0;
-		if (is_write)
-			r = dev->write(res.sector, data, res.accept_sectors,
-				       bio.flags & WC_BIO_FUA);
-		else
-			r = dev->read(res.sector, data, res.accept_sectors);
-		if (!r && (res.flags & WC_MAPF_COMMIT_AFTER)) {
-			r = run_program(WC_PROG_COMMIT);
-			if (!r && wc_core_error(core_))
-				r = -WC_EIO;
-		}
-		if (r)
-			return r;
-		bio.sector += res.accept_sectors;
-		bio.nr_sectors -= res.accept_sectors;
-		data += size_t(res.accept_sectors) * kSector;
-		if (!bio.nr_sectors)
-			return failed ? -WC_EIO : 0;
+		return ++m->freelist_stalls_ > 3;
+	}
+	if (m->done_.empty())
+		return 1;
+	wc_drv_retire(&m->drv_);
+	return 0;
+}
+
+void Model::op_queue(void *ctx, unsigned work)
+{
+	Model *m = self(ctx);
+
+	if (work & WC_DRV_WORK_WRITEBACK)
+		m->writeback_kicked = true;
+	if (work & WC_DRV_WORK_COMMIT)
+		m->commit_queued_ = true;
+	if (work & WC_DRV_WORK_ARM_AUTOCOMMIT)
+		m->autocommit_armed = true;
+}
+
+int Model::op_meta_read(void *ctx, void *buf, unsigned long long sector, unsigned nr)
+{
+	Model *m = self(ctx);
+
+	m->log_op("meta_read", sector, nr, true);
+	return m->cache_.read(sector, static_cast<uint8_t *>(buf), nr);
+}
+
+// Synchronous here: the error waits for the next meta_wait, as the
+// kernel's completion's would.
+void Model::op_meta_write(void *ctx, void *buf, unsigned long long sector, unsigned nr)
+{
+	Model *m = self(ctx);
+
+	m->log_op("meta_write", sector, nr, true);
+	int e = m->cache_.write(sector, static_cast<uint8_t *>(buf), nr, false);
+	if (e && !m->meta_write_error_)
+		m->meta_write_error_ = e;
+}
+
+int Model::op_meta_write_fua(void *ctx, void *buf, unsigned long long sector, unsigned nr)
+{
+	Model *m = self(ctx);
+
+	m->log_op("meta_write_fua", sector, nr, true);
+	return m->cache_.write(sector, static_cast<uint8_t *>(buf), nr, true);
+}
+
+int Model::op_meta_wait(void *ctx)
+{
+	Model *m = self(ctx);
+	int e = m->meta_write_error_;
+
+	m->log_op("meta_wait");
+	m->meta_write_error_ = 0;
+	return e;
+}
+
+int Model::op_flush(void *ctx, int dev)
+{
+	Model *m = self(ctx);
+
+	m->log_op(dev == WC_DRV_CACHE ? "flush cache" : "flush origin");
+	return (dev == WC_DRV_CACHE ? m->cache_ : m->origin_).flush();
+}
+
+// Bios complete before the next op: nothing is ever in flight.
+void Model::op_wait_cache_io(void *ctx, int write)
+{
+	self(ctx)->log_op(write ? "wait cache writes" : "wait cache reads");
+}
+
+void Model::op_accept_partial(void *, void *bio, unsigned sectors)
+{
+	Bio *mb = static_cast<Bio *>(bio);
+
+	mb->rest = mb->b;
+	mb->rest.sector = mb->b.sector + sectors;
+	mb->rest.nr_sectors = mb->b.nr_sectors - sectors;
+	mb->rest_data = mb->data ? mb->data + size_t(sectors) * kSector : nullptr;
+	mb->b.nr_sectors = sectors;
+}
+
+void Model::op_remap(void *ctx, void *bio, const wc_bio *, const wc_map_result *res)
+{
+	Bio *mb = static_cast<Bio *>(bio);
+
+	self(ctx)->log_op(res->action == WC_MAP_REMAP_CACHE ? "remap cache" : "remap origin",
+			  res->sector, res->accept_sectors, true);
+	mb->dev = res->action == WC_MAP_REMAP_CACHE ? WC_DRV_CACHE : WC_DRV_ORIGIN;
+	mb->sector = res->sector;
+	mb->map_flags = res->flags;
+}
+
+void Model::op_copy_pmem(void *ctx, void *bio, void *pmem, unsigned bytes)
+{
+	Model *m = self(ctx);
+	Bio *mb = static_cast<Bio *>(bio);
+
+	m->log_op("copy_pmem", 0, bytes, true);
+	if (mb->is_write) {
+		wc_env_pmem_copy(pmem, mb->data, bytes);
+	} else if (m->pmem_ && m->pmem_->poisoned(pmem, bytes)) {
+		// As wc_pmem_copy_block(): the bio fails and the error
+		// state latches.
+		wc_core_set_error(m->core_, -WC_EIO, "hardware memory error when reading data");
+		mb->failed = true;
+	} else {
+		memcpy(mb->data, pmem, bytes);
+	}
+	mb->data += bytes;
+}
+
+// The copy completes at once; its retirement waits for the retire work
+// (wc_drv_retire), as the kernel's does.
+void Model::op_submit_job(void *ctx, const wc_wb_job *job)
+{
+	Model *m = self(ctx);
+
+	m->log_op("submit_job", job->origin_sector, job->nr_sectors, true);
+	int error = m->copy_job ? m->copy_job(*job) : m->copy_job_default(*job);
+
+	if (error == kKeepJob)
+		return;
+	m->done_.push_back({job->head, error});
+	m->wb_blocks_ += job->nr_blocks;
+}
+
+int Model::op_pop_done(void *ctx, unsigned *head, int *error)
+{
+	Model *m = self(ctx);
+
+	if (m->done_.empty())
+		return 0;
+	m->log_op("pop_done");
+	*head = m->done_.front().first;
+	*error = m->done_.front().second;
+	m->done_.erase(m->done_.begin());
+	return 1;
+}
+
+int Model::op_suspended(void *ctx) { return self(ctx)->suspended_; }
+
+void Model::op_finish_work(void *ctx, int drain)
+{
+	Model *m = self(ctx);
+
+	m->run_queued_commit();
+	m->run_queued_writeback(drain);
+}
+
+void Model::op_bug(void *, const char *what)
+{
+	fprintf(stderr, "writecache driver: broken contract: %s\n", what);
+	abort();
+}
+
+// --- the work the kernel runs in its threads ---------------------------------
+
+void Model::run_queued_commit()
+{
+	if (!commit_queued_)
+		return;
+	commit_queued_ = false;
+	wc_drv_commit(&drv_);
+}
+
+// The writeback work runs until it stops queueing itself.  A pass that
+// moves nothing and queues itself again would do so forever here: at most
+// a few of those.
+void Model::run_queued_writeback(bool)
+{
+	unsigned idle = 0;
+
+	while (writeback_kicked && idle < 16) {
+		writeback_kicked = false;
+		idle = writeback_pass() ? 0 : idle + 1;
 	}
 }
 
-int Model::write(uint64_t sector, const std::vector<uint8_t> &data, unsigned flags)
+// One writeback work item, then the retire work it leads to.
+uint64_t Model::writeback_pass()
 {
-	std::vector<uint8_t> copy = data;
-	wc_bio bio = {sector, uint32_t(data.size() / kSector), flags | WC_BIO_WRITE};
+	uint64_t before = wb_blocks_;
 
-	return submit(bio, copy.data(), true);
-}
-
-int Model::read(uint64_t sector, uint32_t nr, std::vector<uint8_t> *out)
-{
-	wc_bio bio = {sector, nr, 0};
-
-	out->assign(size_t(nr) * kSector, 0);
-	return submit(bio, out->data(), false);
-}
-
-int Model::flush()
-{
-	wc_bio first = {0, 0, WC_BIO_PREFLUSH | WC_BIO_WRITE};
-	wc_bio second = {0, 0, WC_BIO_PREFLUSH | WC_BIO_WRITE | WC_BIO_SECOND_FLUSH};
-	int r = submit(first, nullptr, true);
-	int r2 = submit(second, nullptr, true);
-
-	return r ? r : r2;
-}
-
-int Model::discard(uint64_t sector, uint32_t nr)
-{
-	wc_bio bio = {sector, nr, WC_BIO_DISCARD | WC_BIO_WRITE};
-
-	return submit(bio, nullptr, true);
-}
-
-uint64_t Model::writeback(bool all)
-{
-	uint64_t blocks = 0;
-	int requeue = 0;
-	wc_wb_job job;
-
-	writeback_kicked = false;
-	wc_core_writeback_begin(core_);
-	for (;;) {
-		int st = wc_core_writeback_plan(core_, now_ms, all, &requeue);
-
-		if (st == WC_WB_NEED_COMMIT) {
-			if (run_program(WC_PROG_COMMIT))
-				break;
-			continue;
-		}
-		if (st == WC_WB_WAIT_CACHE_WRITES)
-			continue;
-		if (st == WC_WB_WAIT) {
-			// Writeback in flight retires synchronously below, so
-			// waiting means the plan could not proceed.
-			break;
-		}
-		break;
-	}
-	while (wc_core_writeback_next_job(core_, &job)) {
-		int error = copy_job ? copy_job(job) : copy_job_default(job);
-
-		if (error == kKeepJob)
-			continue;
-		wc_core_writeback_done(core_, job.head, error);
-		blocks += job.nr_blocks;
-	}
-	run_program(WC_PROG_RETIRE);
-	if (requeue)
-		writeback_kicked = true;
-	return blocks;
+	wc_drv_writeback(&drv_);
+	wc_drv_retire(&drv_);
+	return wb_blocks_ - before;
 }
 
 int Model::copy_job_default(const wc_wb_job &job)
@@ -365,6 +367,114 @@ int Model::copy_job_default(const wc_wb_job &job)
 	return error;
 }
 
+// --- bios ------------------------------------------------------------------------
+
+// The remapped part of a bio, and its end_io: a failed write to either
+// device or a failed read of the cache is noted for the driver's latch.
+int Model::do_io(Bio &mb)
+{
+	BlockDevice &dev = mb.dev == WC_DRV_CACHE ? cache_ : origin_;
+	const wc_bio &b = mb.b;
+	int r;
+
+	if (b.flags & WC_BIO_PREFLUSH)
+		r = dev.flush();
+	else if (b.flags & WC_BIO_DISCARD)
+		return 0;	// the simulated origin takes no discards
+	else if (mb.is_write)
+		r = dev.write(mb.sector, mb.data, b.nr_sectors, b.flags & WC_BIO_FUA);
+	else
+		r = dev.read(mb.sector, mb.data, b.nr_sectors);
+	if (r && mb.dev == WC_DRV_CACHE)
+		pending_errors_ |= mb.is_write ? WC_DRV_ERR_CACHE_WRITE : WC_DRV_ERR_CACHE_READ;
+	else if (r && mb.is_write && !(b.flags & (WC_BIO_PREFLUSH | WC_BIO_DISCARD)))
+		pending_errors_ |= WC_DRV_ERR_ORIGIN_WRITE;
+	if (r)
+		return r;
+	if (mb.map_flags & WC_MAPF_COMMIT_AFTER)
+		return wc_drv_deferred(&drv_, &b);
+	return 0;
+}
+
+// One bio, and the bios dm makes of its rest when a part is accepted.
+int Model::submit(const wc_bio &bio_in, uint8_t *data, bool is_write)
+{
+	Bio mb = {bio_in, data, is_write};
+	int r = 0;
+
+	freelist_stalls_ = 0;
+	for (;;) {
+		mb.rest.nr_sectors = 0;
+		switch (wc_drv_map(&drv_, &mb.b, &mb)) {
+		case WC_DRV_REMAPPED:
+			r = do_io(mb);
+			break;
+		case WC_DRV_COMPLETE:
+			r = mb.failed ? -WC_EIO : 0;
+			break;
+		case WC_DRV_DEFER:
+			r = wc_drv_deferred(&drv_, &mb.b);
+			break;
+		default:
+			r = -WC_EIO;
+			break;
+		}
+		if (r || !mb.rest.nr_sectors)
+			break;
+		Bio next = {mb.rest, mb.rest_data, is_write};
+		mb = next;
+	}
+	run_queued_commit();
+	return r;
+}
+
+int Model::write(uint64_t sector, const std::vector<uint8_t> &data, unsigned flags)
+{
+	std::vector<uint8_t> copy = data;
+	wc_bio bio = {sector, uint32_t(data.size() / kSector), flags | WC_BIO_WRITE};
+
+	return submit(bio, copy.data(), true);
+}
+
+int Model::read(uint64_t sector, uint32_t nr, std::vector<uint8_t> *out)
+{
+	wc_bio bio = {sector, nr, 0};
+
+	out->assign(size_t(nr) * kSector, 0);
+	return submit(bio, out->data(), false);
+}
+
+// dm sends two empty flush bios in SSD mode (num_flush_bios), one in PMEM.
+int Model::flush()
+{
+	wc_bio first = {0, 0, WC_BIO_PREFLUSH | WC_BIO_WRITE};
+	wc_bio second = {0, 0, WC_BIO_PREFLUSH | WC_BIO_WRITE | WC_BIO_SECOND_FLUSH};
+	int r = submit(first, nullptr, true);
+
+	if (wc_core_is_pmem(core_))
+		return r;
+	int r2 = submit(second, nullptr, true);
+	return r ? r : r2;
+}
+
+int Model::discard(uint64_t sector, uint32_t nr)
+{
+	wc_bio bio = {sector, nr, WC_BIO_DISCARD | WC_BIO_WRITE};
+
+	return submit(bio, nullptr, true);
+}
+
+// --- the rest of the target ---------------------------------------------------------
+
+uint64_t Model::writeback(bool all)
+{
+	writeback_kicked = false;
+	drv_.writeback_all += all;
+	uint64_t blocks = writeback_pass();
+	drv_.writeback_all -= all;
+	return blocks;
+}
+
 void Model::drain()
 {
 	while (writeback(true))
@@ -374,46 +484,43 @@ void Model::drain()
 int Model::autocommit()
 {
 	autocommit_armed = false;
+	// As the timer: no commit once the error state is latched.
 	if (wc_core_error(core_))
 		return 0;
-	return run_program(WC_PROG_COMMIT);
+	wc_drv_commit(&drv_);
+	return wc_core_error(core_) ? -WC_EIO : 0;
 }
 
 int Model::message(const std::vector<std::string> &words)
 {
 	std::vector<std::string> copy = words;
 	std::vector<char *> argv;
-	int action, r;
 
 	for (auto &w : copy)
 		argv.push_back(w.data());
-	r = wc_core_message(core_, unsigned(argv.size()), argv.data(), &action);
-	if (r || action != WC_MSG_FLUSH)
-		return r;
-	if (wc_core_error(core_))
-		return -WC_EIO;
-	run_program(WC_PROG_COMMIT);
-	drain();
-	return wc_core_error(core_) ? -WC_EIO : 0;
+	int r = wc_drv_message(&drv_, unsigned(argv.size()), argv.data());
+	run_queued_commit();
+	return r;
 }
 
 void Model::suspend()
 {
-	run_program(WC_PROG_COMMIT);
-	if (wc_core_flush_on_suspend(core_))
-		drain();
+	wc_drv_suspend(&drv_);
+	suspended_ = true;
 }
 
 void Model::resume()
 {
-	run_program(WC_PROG_LOAD, origin_.sectors(), now_ms);
+	suspended_ = false;
+	wc_drv_resume(&drv_, origin_.sectors());
+	run_queued_commit();
 }
 
 std::string Model::status() const
 {
 	char buf[512];
 
-	wc_core_status(core_, buf, sizeof(buf));
+	wc_drv_status(const_cast<wc_driver *>(&drv_), buf, sizeof(buf));
 	return buf;
 }
 

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
-// The userspace target: the core driven the way kernel/ drives it, with
-// simulated devices, synchronously and deterministically.
+// The userspace target: the core driven by the kernel's own driver
+// (kernel/driver, wc_driver.h) over simulated devices, synchronously and
+// deterministically.  This file only supplies the driver's ops: it has no
+// sequencing of its own.
 //
 // Each call is one bio (or one message, one suspend...) carried to its
-// end.  Commits the core asks for run right after the bio; writeback and
-// timers run only when a test asks, so a test decides every interleaving.
+// end.  A commit the core queues runs when the bio is done, as the
+// kernel's commit work would; writeback and timers run only when a test
+// asks, so a test decides every interleaving.  Where the kernel would
+// sleep for another thread, the model runs that thread's work itself
+// (see sleep() in model.cpp).
 #pragma once
 
 #include <functional>
@@ -15,6 +20,7 @@
 #include "block_device.h"
 #include "sim_pmem.h"
 #include "wc_core.h"
+#include "wc_driver.h"
 
 namespace wc::model {
 
@@ -68,19 +74,57 @@ public:
 	bool autocommit_armed = false;
 	bool writeback_kicked = false;
 
-private:
-	int run_program(int program, uint64_t a0 = 0, uint64_t a1 = 0);
-	void handle_events();
-	int submit(const wc_bio &bio, uint8_t *data, bool is_write);
+	// Every op the driver called, in order, when set (tests of the
+	// driver's exact sequences): "meta_write 8+8", "flush cache", ...
+	std::vector<std::string> *op_log = nullptr;
 
+private:
+	struct Bio;
+	static const wc_drv_ops kOps;
+
+	int submit(const wc_bio &bio, uint8_t *data, bool is_write);
+	int do_io(Bio &mb);
+	void run_queued_commit();
+	void run_queued_writeback(bool drain);
+	uint64_t writeback_pass();
 	int copy_job_default(const wc_wb_job &job);
+	void log_op(const char *what, uint64_t a = 0, uint64_t b = 0, bool args = false);
+
+	// the ops (model.cpp)
+	static unsigned op_take_errors(void *ctx);
+	static unsigned long long op_now_ms(void *ctx);
+	static int op_sleep(void *ctx, int why);
+	static void op_queue(void *ctx, unsigned work);
+	static int op_meta_read(void *ctx, void *buf, unsigned long long sector, unsigned nr);
+	static void op_meta_write(void *ctx, void *buf, unsigned long long sector, unsigned nr);
+	static int op_meta_write_fua(void *ctx, void *buf, unsigned long long sector, unsigned nr);
+	static int op_meta_wait(void *ctx);
+	static int op_flush(void *ctx, int dev);
+	static void op_wait_cache_io(void *ctx, int write);
+	static void op_accept_partial(void *ctx, void *bio, unsigned sectors);
+	static void op_remap(void *ctx, void *bio, const wc_bio *b, const wc_map_result *res);
+	static void op_copy_pmem(void *ctx, void *bio, void *pmem, unsigned bytes);
+	static void op_submit_job(void *ctx, const wc_wb_job *job);
+	static int op_pop_done(void *ctx, unsigned *head, int *error);
+	static int op_suspended(void *ctx);
+	static void op_finish_work(void *ctx, int drain);
+	static void op_bug(void *ctx, const char *what);
 
 	BlockDevice &origin_;
 	BlockDevice &cache_;
 	SimPmem *pmem_;
 	wc_core *core_ = nullptr;
+	wc_driver drv_ = {};
 	std::vector<uint8_t> bufs_;
 	std::vector<uint8_t> wb_data_;
+
+	unsigned pending_errors_ = 0;	// WC_DRV_ERR_*, as end_io notes them
+	int meta_write_error_ = 0;
+	bool commit_queued_ = false;
+	bool suspended_ = false;
+	unsigned freelist_stalls_ = 0;
+	uint64_t wb_blocks_ = 0;	// blocks handed to copy_job, ever
+	std::vector<std::pair<unsigned, int>> done_;	// finished jobs
 };
 
 } // namespace wc::model

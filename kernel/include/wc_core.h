@@ -2,13 +2,15 @@
 /*
  * The writecache core: every decision of the cache, behind a C interface.
  *
- * The caller (the kernel target or the userspace model) owns the devices,
- * the bios, the threads and one lock; it calls every function here with
- * that lock held.  The core never blocks and never does I/O itself: it
- * answers map requests with a decision, and it describes every multi-step
- * persistence sequence (commit, format, load, writeback retirement) as a
- * program of I/O operations that the caller executes one step at a time.
- * That keeps the ordering rules in one place, the same for both builds.
+ * The caller owns the devices, the bios, the threads and one lock; it calls
+ * every function here with that lock held.  The core never blocks and never
+ * does I/O itself: it answers map requests with a decision, and it
+ * describes every multi-step persistence sequence (commit, format, load,
+ * writeback retirement) as a program of I/O operations that the caller
+ * executes one step at a time.  That keeps the ordering rules in one place,
+ * the same for both builds.  The caller is the driver (wc_driver.h), one C
+ * source shared by the kernel target and the userspace model, which carries
+ * the decisions out over each side's ops.
  *
  * Builtin types only: this header is compiled as C and as freestanding C++,
  * and the kernel's 64-bit typedefs differ from the C++ compiler's.
@@ -30,6 +32,7 @@ extern "C" {
 #define WC_EINVAL	22
 #define WC_EFBIG	27
 #define WC_ENOSPC	28
+#define WC_ENODATA	61
 #define WC_EOVERFLOW	75
 #define WC_EOPNOTSUPP	95
 
@@ -178,7 +181,13 @@ enum wc_bio_flags {
 	WC_BIO_PREFLUSH = 1U << 2,
 	WC_BIO_DISCARD = 1U << 3,
 	WC_BIO_META = 1U << 4,
-	/* the second of the two empty flush bios dm sends in SSD mode */
+	/*
+	 * The second of the two empty flush bios dm sends per flush in SSD
+	 * mode (ti->num_flush_bios = 2; dm_bio_get_target_bio_nr() is 1).
+	 * The core relies on getting both: the first commits, the second
+	 * flushes the origin for the writes that went around the cache.
+	 * PMEM mode takes one flush bio (num_flush_bios = 1).
+	 */
 	WC_BIO_SECOND_FLUSH = 1U << 5,
 	/* a map call after WC_MAP_COPY_PMEM advanced this bio */
 	WC_BIO_CONTINUED = 1U << 6,
@@ -189,7 +198,12 @@ enum wc_map_action {
 	WC_MAP_REMAP_CACHE,	/* send the accepted part to the cache at sector */
 	WC_MAP_COMPLETE,	/* end the bio successfully */
 	WC_MAP_ERROR,		/* end the bio with -EIO */
-	WC_MAP_DEFER,		/* hand it to the flush thread (flush, discard) */
+	/*
+	 * Hand it to the flush thread (a flush or a discard, which wait for
+	 * metadata I/O).  SSD mode only: PMEM commits with stores and fences
+	 * inside the map call, so the PMEM target has no flush thread.
+	 */
+	WC_MAP_DEFER,
 	WC_MAP_WAIT_FREELIST,	/* sleep until blocks are freed, then map again */
 	/*
 	 * PMEM: the first accept_sectors of the bio are served by copies to

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+// The driver's exact op sequences (kernel/driver, shared with the module).
+//
+// The crash tests check end states; these check the order of the I/O the
+// driver issues for the core's programs, map answers and writeback, op by
+// op, as the module would issue it: each sequence below is what the
+// persistence invariants (kernel/core/cache.h) require.
+#include <gtest/gtest.h>
+
+#include "model_helpers.h"
+
+using namespace wc;
+using namespace wc::test;
+
+namespace {
+
+using Ops = std::vector<std::string>;
+
+constexpr uint64_t kOrigin = 8 * 1024 * 2;	// 8 MiB
+constexpr uint64_t kCache = 4 * 1024 * 2;	// 4 MiB: metadata in 32 sectors
+
+struct Traced {
+	model::SimDevice origin{kOrigin};
+	model::SimDevice cache;
+	std::unique_ptr<model::Model> m;
+	Ops log;
+
+	explicit Traced(std::vector<std::string> table = {"s", "o", "c", "4096", "0"},
+			uint64_t cache_sectors = kCache)
+		: cache(cache_sectors)
+	{
+		std::string e;
+
+		m = std::make_unique<model::Model>(origin, cache);
+		m->op_log = &log;
+		EXPECT_EQ(m->create(table, &e), 0) << e;
+	}
+	// The ops since the last call.
+	Ops take()
+	{
+		Ops l = log;
+
+		log.clear();
+		return l;
+	}
+};
+
+TEST(DriverSequence, FormatWritesTheSuperblockLastBetweenFlushes)
+{
+	Traced t;
+
+	EXPECT_EQ(t.take(), (Ops{
+		"meta_read 0+8",	// the first block: blank, so format
+		"meta_write 0+32",	// all metadata, magic still zero
+		"meta_wait",
+		"flush cache",		// durable before the magic says "formatted"
+		"meta_write 0+8",	// the superblock with the magic
+		"meta_wait",
+		"flush cache",
+		"meta_read 0+32",	// resume: the load
+	}));
+}
+
+TEST(DriverSequence, CommitFlushesTheCacheBetweenDataAndSuperblock)
+{
+	Traced t;
+
+	t.take();
+	ASSERT_EQ(t.m->write(8, pattern(8, 8, 1)), 0);
+	EXPECT_EQ(t.take(), (Ops{"remap cache 32+8"}));
+	ASSERT_EQ(t.m->flush(), 0);
+	// I1: entries, then the data writes are waited for and flushed, and
+	// only then does the superblock's seq_count commit them, with FUA.
+	EXPECT_EQ(t.take(), (Ops{
+		"meta_write 0+8",
+		"meta_wait",
+		"wait cache writes",
+		"flush cache",
+		"meta_write_fua 0+8",
+		"remap origin 0+0",	// dm's second flush bio: the origin
+	}));
+	// Nothing left to commit: a flush is only the origin's.
+	ASSERT_EQ(t.m->flush(), 0);
+	EXPECT_EQ(t.take(), (Ops{"remap origin 0+0"}));
+}
+
+TEST(DriverSequence, RetireFlushesTheOriginBeforeFreeing)
+{
+	Traced t;
+
+	ASSERT_EQ(t.m->write(8, pattern(8, 8, 1)), 0);
+	ASSERT_EQ(t.m->flush(), 0);
+	t.take();
+	t.m->writeback(true);
+	// I3: the origin holds the copy durably before the block is freed;
+	// reads of the block finish before it can be reused; the freed entry
+	// is written and flushed before anything can allocate it (I2).
+	EXPECT_EQ(t.take(), (Ops{
+		"submit_job 8+8",
+		"sleep",		// draining: wait for the job
+		"pop_done",
+		"flush origin",
+		"wait cache reads",
+		"meta_write 0+8",
+		"meta_wait",
+		"flush cache",
+	}));
+	EXPECT_EQ(status_fields(t.m->status())[kFree], status_fields(t.m->status())[kBlocks]);
+}
+
+TEST(DriverSequence, MetadataWritesWaitEveryFourBuffers)
+{
+	// 64 MiB of 512-byte blocks: 2 MiB of metadata, 32 buffers of 64 KiB.
+	Traced t({"s", "o", "c", "512", "0"}, 64 * 1024 * 2);
+	Ops format = t.take();
+	unsigned in_flight = 0, writes = 0, max_in_flight = 0;
+
+	for (auto &op : format) {
+		if (op.rfind("meta_write ", 0) == 0) {
+			writes++;
+			max_in_flight = std::max(max_in_flight, ++in_flight);
+		} else if (op == "meta_wait") {
+			in_flight = 0;
+		} else {
+			EXPECT_EQ(in_flight, 0u) << op << " with metadata writes in flight";
+		}
+	}
+	EXPECT_GT(writes, 8u);
+	EXPECT_EQ(max_in_flight, unsigned(WC_DRV_META_BUFS));
+}
+
+TEST(DriverSequence, WritebackJobsThrottleWaitsBetweenJobs)
+{
+	Traced t({"s", "o", "c", "4096", "2", "writeback_jobs", "1"});
+
+	// Three blocks far apart: three jobs.
+	for (uint64_t b : {1, 10, 20})
+		ASSERT_EQ(t.m->write(b * 8, pattern(b * 8, 8, 1)), 0);
+	ASSERT_EQ(t.m->flush(), 0);
+	t.take();
+	t.m->writeback(true);
+	Ops ops = t.take();
+	std::vector<size_t> submits;
+
+	for (size_t i = 0; i < ops.size(); i++)
+		if (ops[i].rfind("submit_job", 0) == 0)
+			submits.push_back(i);
+	ASSERT_EQ(submits.size(), 3u);
+	// With one job allowed in flight, the next is submitted only after
+	// the last one retired.
+	for (size_t k = 0; k + 1 < submits.size(); k++) {
+		EXPECT_EQ(ops[submits[k] + 1], "sleep");
+		EXPECT_EQ(ops[submits[k] + 2], "pop_done");
+		EXPECT_EQ(ops[submits[k] + 3], "flush origin");
+	}
+}
+
+TEST(DriverSequence, PmemWriteIsACopyAndFlushCommitsWithoutIO)
+{
+	model::SimDevice origin(kOrigin), unused(8);
+	model::SimPmem pmem(4 << 20);
+	model::Model m(origin, unused, &pmem);
+	Ops log;
+	std::string e;
+
+	ASSERT_EQ(m.create({"p", "o", "c", "4096", "0"}, &e), 0) << e;
+	m.op_log = &log;
+	ASSERT_EQ(m.write(8, pattern(8, 16, 1)), 0);
+	// One block at a time, both through the same bio.
+	EXPECT_EQ(log, (Ops{"copy_pmem 0+4096", "copy_pmem 0+4096"}));
+	log.clear();
+	ASSERT_EQ(m.flush(), 0);
+	// Stores and fences in the core: one flush bio, no I/O.
+	EXPECT_EQ(log, Ops{});
+}
+
+TEST(DriverErrors, FailedCacheWriteLatchesAtTheNextLock)
+{
+	Traced t;
+
+	t.cache.fail_writes = true;
+	EXPECT_EQ(t.m->write(8, pattern(8, 8, 1)), -WC_EIO);
+	t.cache.fail_writes = false;
+	// end_io noted it; the next call into the driver latched it.
+	EXPECT_EQ(status_fields(t.m->status())[kError], 1u);
+	t.take();
+	// A flush after the latch fails, and writes nothing.
+	EXPECT_EQ(t.m->flush(), -WC_EIO);
+	for (auto &op : t.take())
+		EXPECT_EQ(op.rfind("meta_write", 0), std::string::npos) << op;
+	EXPECT_EQ(t.m->write(16, pattern(16, 8, 1)), -WC_EIO);
+}
+
+TEST(DriverErrors, FailedMetadataWriteFailsTheFlush)
+{
+	Traced t;
+
+	ASSERT_EQ(t.m->write(8, pattern(8, 8, 1)), 0);
+	t.cache.fail_writes = true;
+	EXPECT_EQ(t.m->flush(), -WC_EIO);
+	t.cache.fail_writes = false;
+	EXPECT_NE(status_fields(t.m->status())[kError], 0u);
+}
+
+} // namespace
