@@ -95,7 +95,7 @@ mutant:
 # libFuzzer (clang): a bounded run of each target, from fixed seeds.
 FUZZ_SECONDS ?= 45
 fuzz:
-	cmake -S $(TOP)/userspace-model -B $(BUILD)/fuzz -DCMAKE_CXX_COMPILER=clang++ \
+	cmake -S $(TOP)/userspace-model -B $(BUILD)/fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
 		-DWC_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(BUILD)/fuzz -j2
 	mkdir -p $(BUILD)/fuzz/corpus-ops
