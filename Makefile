@@ -136,7 +136,7 @@ check: deps
 	$(MAKE) deb-check
 
 demo: deps
-	$(MAKE) modules-both
+	$(MAKE) modules-both tools
 	$(TOP)/tests/demo.sh $(KVER_61) $(BUILD)/dm-$(WC_NAME)-$(KVER_61).ko
 
 clean:

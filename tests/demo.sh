@@ -1,6 +1,7 @@
 #!/bin/bash
 # A short tour: boots a guest with the module, creates a writecache on
-# emulated devices, runs a workload, and prints the status in plain words.
+# emulated devices, runs a workload, and prints the status in plain words
+# (wcctl status: make tools first, the initramfs takes build/tools/wcctl).
 #   demo.sh KVER MODULE.ko
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,11 +15,7 @@ rm -rf "$workdir"
 script=$(mktemp)
 trap 'rm -f "$script"; _guest_kill_all' EXIT
 {
-	echo "cat >/tmp/wc-status <<'WCSTATUS'"
-	cat "$top/tools/wc-status"
-	echo "WCSTATUS"
 	cat <<'EOF2'
-chmod +x /tmp/wc-status
 cache=$(disk cache)
 origin=$(disk origin)
 say() { echo; echo "### $*"; }
@@ -30,10 +27,10 @@ fio --name=demo --filename=/dev/mapper/demo --size=16M --rw=randwrite \
 	--bsrange=4k-64k --ioengine=psync --direct=1 --verify=crc32c \
 	--verify_fatal=1 --fsync=32 >/tmp/fio.out 2>&1 || { cat /tmp/fio.out; exit 1; }
 grep -E 'WRITE:|READ:' /tmp/fio.out || true
-/tmp/wc-status demo
+wcctl --noudevsync status demo
 say "writing everything back to the origin (dmsetup message demo 0 flush)"
 dmsetup message demo 0 flush
-/tmp/wc-status demo
+wcctl --noudevsync status demo
 dm_remove demo
 EOF2
 } >"$script"

@@ -339,7 +339,33 @@ long long wc_core_max_age_ms(const struct wc_core *core);	/* -1: none */
 unsigned int wc_core_writeback_jobs(const struct wc_core *core); /* 0: unlimited */
 int wc_core_writeback_fua(const struct wc_core *core);
 
-/* The 14-field status line, and the table line (device names given). */
+/*
+ * The status line: these numbers, in this order (in-tree's), separated by
+ * single spaces.  The one definition of the layout: the core prints it,
+ * the tests and the tools read it by these names.
+ */
+enum wc_status_field {
+	WC_STATUS_ERROR,		/* 1 when the error state is latched */
+	WC_STATUS_BLOCKS,
+	WC_STATUS_FREE,
+	WC_STATUS_WRITEBACK,		/* blocks under writeback */
+	WC_STATUS_READS,		/* the stats: blocks, since clear_stats */
+	WC_STATUS_READ_HITS,
+	WC_STATUS_WRITES,
+	WC_STATUS_WRITE_HITS_UNCOMMITTED,
+	WC_STATUS_WRITE_HITS_COMMITTED,
+	WC_STATUS_WRITES_AROUND,
+	WC_STATUS_WRITES_ALLOCATE,
+	WC_STATUS_WRITES_BLOCKED_ON_FREELIST,
+	WC_STATUS_FLUSHES,
+	WC_STATUS_DISCARDS,
+	WC_STATUS_NR_FIELDS
+};
+
+/* The status line's numbers, WC_STATUS_NR_FIELDS of them. */
+void wc_core_status_fields(const struct wc_core *core, unsigned long long *fields);
+
+/* The status line, and the table line (device names given). */
 void wc_core_status(const struct wc_core *core, char *buf, unsigned int len);
 void wc_core_table(const struct wc_core *core, const char *origin_name,
 		   const char *cache_name, char *buf, unsigned int len);

@@ -151,6 +151,7 @@ wc_status() {
 
 # wc_status_field NAME N: the N-th number (1-based) after the target name;
 # for dm-writecache: 1 error, 2 blocks, 3 free blocks, 4 blocks under writeback
+# (the layout: enum wc_status_field in kernel/include/wc_core.h, 0-based)
 wc_status_field() {
 	wc_status "$1" | awk -v n="$2" '{ print $n }'
 }

@@ -61,10 +61,10 @@ TEST(WcctlTable, ParsesTheStatusLine)
 	std::string e;
 
 	ASSERT_TRUE(WcStatus::parse("0 8160 6112 0 10 4 2048 1 2 3 2044 5 6 7", &s, &e)) << e;
-	EXPECT_EQ(s.get("blocks"), 8160u);
+	EXPECT_EQ(s.get(WC_STATUS_BLOCKS), 8160u);
 	EXPECT_EQ(s.used(), 2048u);
-	EXPECT_EQ(s.get("writes_blocked_on_freelist"), 5u);
-	EXPECT_EQ(s.get("discards"), 7u);
+	EXPECT_EQ(s.get(WC_STATUS_WRITES_BLOCKED_ON_FREELIST), 5u);
+	EXPECT_EQ(s.get(WC_STATUS_DISCARDS), 7u);
 	EXPECT_FALSE(WcStatus::parse("0 8160 6112", &s, &e));
 	EXPECT_FALSE(WcStatus::parse("0 8160 6112 0 10 4 2048 1 2 3 2044 5 6 x", &s, &e));
 }

@@ -491,8 +491,8 @@ TEST(Wcctl, PmemModeImages)
 	again.load_image(img);
 	Model m(origin, unused, &again);
 	ASSERT_EQ(m.create(table, &e), 0) << e;
-	EXPECT_EQ(wc::test::status_fields(m.status())[wc::test::kFree],
-		  wc::test::status_fields(m.status())[wc::test::kBlocks]);
+	EXPECT_EQ(wc::test::status_fields(m.status())[WC_STATUS_FREE],
+		  wc::test::status_fields(m.status())[WC_STATUS_BLOCKS]);
 	SimPmem::active = nullptr;
 }
 

@@ -36,8 +36,8 @@ TEST(Format, BlankCacheIsFormattedWithMagicLast)
 	EXPECT_EQ(sb.n_blocks, 1020u);
 	auto st = rig.status();
 	EXPECT_EQ(st.size(), 14u);
-	EXPECT_EQ(st[kBlocks], 1020u);
-	EXPECT_EQ(st[kFree], 1020u);
+	EXPECT_EQ(st[WC_STATUS_BLOCKS], 1020u);
+	EXPECT_EQ(st[WC_STATUS_FREE], 1020u);
 	// every entry is free on disk
 	disk::Entry e;
 	memcpy(&e, &rig.cache.durable()[64 + 16 * 1019], sizeof(e));
@@ -85,11 +85,11 @@ TEST(Io, WriteIsAbsorbedAndReadBack)
 	ASSERT_EQ(rig.target->read(800, 16, &out), 0);
 	EXPECT_EQ(out, data);
 	auto st = rig.status();
-	EXPECT_EQ(st[kFree], 1020u - 2);
-	EXPECT_EQ(st[kWrites], 2u);
-	EXPECT_EQ(st[kWritesAllocate], 2u);
-	EXPECT_EQ(st[kReads], 2u);
-	EXPECT_EQ(st[kReadHits], 2u);
+	EXPECT_EQ(st[WC_STATUS_FREE], 1020u - 2);
+	EXPECT_EQ(st[WC_STATUS_WRITES], 2u);
+	EXPECT_EQ(st[WC_STATUS_WRITES_ALLOCATE], 2u);
+	EXPECT_EQ(st[WC_STATUS_READS], 2u);
+	EXPECT_EQ(st[WC_STATUS_READ_HITS], 2u);
 }
 
 TEST(Io, ReadsSplitBetweenCacheAndOrigin)
@@ -106,8 +106,8 @@ TEST(Io, ReadsSplitBetweenCacheAndOrigin)
 	memcpy(&expect[16 * kSector], cached.data(), cached.size());
 	EXPECT_EQ(out, expect);
 	auto st = rig.status();
-	EXPECT_EQ(st[kReads], 8u);	// per block
-	EXPECT_EQ(st[kReadHits], 1u);
+	EXPECT_EQ(st[WC_STATUS_READS], 8u);	// per block
+	EXPECT_EQ(st[WC_STATUS_READ_HITS], 1u);
 }
 
 TEST(Io, UnalignedIsAnError)
@@ -127,8 +127,8 @@ TEST(Io, OverwriteOfUncommittedBlockIsInPlace)
 	ASSERT_EQ(rig.target->write(80, pattern(80, 8, 1)), 0);
 	ASSERT_EQ(rig.target->write(80, pattern(80, 8, 2)), 0);
 	auto st = rig.status();
-	EXPECT_EQ(st[kFree], 1019u);
-	EXPECT_EQ(st[kWriteHitsUncommitted], 1u);
+	EXPECT_EQ(st[WC_STATUS_FREE], 1019u);
+	EXPECT_EQ(st[WC_STATUS_WRITE_HITS_UNCOMMITTED], 1u);
 	std::vector<uint8_t> out;
 	rig.target->read(80, 8, &out);
 	EXPECT_EQ(out, pattern(80, 8, 2));
@@ -143,8 +143,8 @@ TEST(Io, OverwriteOfCommittedBlockIsInPlaceInSsdMode)
 	uint64_t flushes = rig.cache.flushes;
 	ASSERT_EQ(rig.target->write(80, pattern(80, 8, 2)), 0);
 	auto st = rig.status();
-	EXPECT_EQ(st[kFree], 1019u);
-	EXPECT_EQ(st[kWriteHitsCommitted], 1u);
+	EXPECT_EQ(st[WC_STATUS_FREE], 1019u);
+	EXPECT_EQ(st[WC_STATUS_WRITE_HITS_COMMITTED], 1u);
 	// The next flush has no new entry but must flush the cache device.
 	ASSERT_EQ(rig.target->flush(), 0);
 	EXPECT_GT(rig.cache.flushes, flushes);
@@ -164,7 +164,7 @@ TEST(Commit, FlushMakesWritesSurviveReload)
 	std::vector<uint8_t> out;
 	ASSERT_EQ(rig.target->read(1600, 24, &out), 0);
 	EXPECT_EQ(out, pattern(1600, 24, 3));
-	EXPECT_EQ(rig.status()[kFree], 1020u - 3);
+	EXPECT_EQ(rig.status()[WC_STATUS_FREE], 1020u - 3);
 }
 
 TEST(Commit, UncommittedWritesAreDroppedByRecovery)
@@ -183,7 +183,7 @@ TEST(Commit, UncommittedWritesAreDroppedByRecovery)
 	std::vector<uint8_t> out;
 	rig.target->read(2400, 8, &out);
 	EXPECT_EQ(out, std::vector<uint8_t>(4096, 0));
-	EXPECT_EQ(rig.status()[kFree], 1019u);
+	EXPECT_EQ(rig.status()[WC_STATUS_FREE], 1019u);
 }
 
 TEST(Commit, AutocommitBlocks)
@@ -205,12 +205,12 @@ TEST(Writeback, FlushMessageDrainsToTheOrigin)
 	for (uint64_t b = 0; b < 100; b++)
 		ASSERT_EQ(rig.target->write(b * 8 + 4000, pattern(b * 8 + 4000, 8, 5)), 0);
 	ASSERT_EQ(rig.target->message({"flush"}), 0);
-	EXPECT_EQ(rig.status()[kFree], 1020u);
+	EXPECT_EQ(rig.status()[WC_STATUS_FREE], 1020u);
 	EXPECT_EQ(memcmp(&rig.origin.durable()[4000 * kSector],
 			 pattern(4000, 800, 5).data(), 800 * kSector), 0);
 	// The freed entries are durable too: a reload finds nothing cached.
 	ASSERT_EQ(rig.open(), 0);
-	EXPECT_EQ(rig.status()[kFree], 1020u);
+	EXPECT_EQ(rig.status()[WC_STATUS_FREE], 1020u);
 }
 
 TEST(Writeback, WatermarksStartAndStopWriteback)
@@ -228,20 +228,20 @@ TEST(Writeback, WatermarksStartAndStopWriteback)
 	while (rig.target->writeback())
 		;
 	auto st = rig.status();
-	EXPECT_GT(st[kFree], 969u);
-	EXPECT_LT(st[kFree], 1020u);
+	EXPECT_GT(st[WC_STATUS_FREE], 969u);
+	EXPECT_LT(st[WC_STATUS_FREE], 1020u);
 }
 
 TEST(Writeback, FullCacheWritesAround)
 {
 	Rig rig(kOrigin, 64 * 2);	// 64 KiB: 15 blocks
 	ASSERT_EQ(rig.open(), 0);
-	uint64_t n = rig.status()[kBlocks];
+	uint64_t n = rig.status()[WC_STATUS_BLOCKS];
 	for (uint64_t b = 0; b < n; b++)
 		ASSERT_EQ(rig.target->write(b * 8, pattern(b * 8, 8, 1)), 0);
-	EXPECT_EQ(rig.status()[kFree], 0u);
+	EXPECT_EQ(rig.status()[WC_STATUS_FREE], 0u);
 	ASSERT_EQ(rig.target->write(1000, pattern(1000, 8, 2)), 0);
-	EXPECT_EQ(rig.status()[kWritesAround], 1u);
+	EXPECT_EQ(rig.status()[WC_STATUS_WRITES_AROUND], 1u);
 	EXPECT_EQ(memcmp(&rig.origin.current()[1000 * kSector], pattern(1000, 8, 2).data(), 4096), 0);
 }
 
@@ -252,8 +252,8 @@ TEST(Discard, DropsCachedBlocks)
 	ASSERT_EQ(rig.target->write(64, pattern(64, 32, 1)), 0);
 	ASSERT_EQ(rig.target->discard(64, 16), 0);
 	auto st = rig.status();
-	EXPECT_EQ(st[kFree], 1020u - 2);
-	EXPECT_EQ(st[kDiscards], 2u);
+	EXPECT_EQ(st[WC_STATUS_FREE], 1020u - 2);
+	EXPECT_EQ(st[WC_STATUS_DISCARDS], 2u);
 }
 
 TEST(Cleaner, NoNewPromotions)
@@ -265,8 +265,8 @@ TEST(Cleaner, NoNewPromotions)
 	ASSERT_EQ(rig.target->write(128, pattern(128, 8, 1)), 0);
 	ASSERT_EQ(rig.target->write(64, pattern(64, 8, 2)), 0);	// cached: promoted
 	auto st = rig.status();
-	EXPECT_EQ(st[kWritesAround], 1u);
-	EXPECT_EQ(st[kFree], 1019u);
+	EXPECT_EQ(st[WC_STATUS_WRITES_AROUND], 1u);
+	EXPECT_EQ(st[WC_STATUS_FREE], 1019u);
 }
 
 TEST(Messages, UnknownAndWrongArity)
@@ -302,7 +302,7 @@ TEST(Recovery, HigherSeqWinsAndEqualSeqIsReported)
 	ASSERT_EQ(rig.open(), 0);
 	ASSERT_FALSE(model::log_lines().empty());
 	EXPECT_EQ(model::log_lines().front(), "two identical entries, position 1, sector 64, sequence 0");
-	EXPECT_EQ(rig.status()[kError], 1u);
+	EXPECT_EQ(rig.status()[WC_STATUS_ERROR], 1u);
 }
 
 TEST(Io, WriteOverAPartlyCachedRangeKeepsOneBlockPerSector)
@@ -313,11 +313,11 @@ TEST(Io, WriteOverAPartlyCachedRangeKeepsOneBlockPerSector)
 	ASSERT_EQ(rig.target->write(0, pattern(0, 32, 2)), 0);
 	EXPECT_TRUE(wc_core_validate(rig.target->core()));
 	auto st = rig.status();
-	EXPECT_EQ(st[kFree], 1020u - 4);
-	EXPECT_EQ(st[kWrites], 5u);
+	EXPECT_EQ(st[WC_STATUS_FREE], 1020u - 4);
+	EXPECT_EQ(st[WC_STATUS_WRITES], 5u);
 	ASSERT_EQ(rig.target->flush(), 0);
 	ASSERT_EQ(rig.open(), 0);
-	EXPECT_EQ(rig.status()[kError], 0u);
+	EXPECT_EQ(rig.status()[WC_STATUS_ERROR], 0u);
 	std::vector<uint8_t> out;
 	ASSERT_EQ(rig.target->read(0, 32, &out), 0);
 	EXPECT_EQ(out, pattern(0, 32, 2));
@@ -335,7 +335,7 @@ TEST(Writeback, MaxAgeWritesBackOldBlocks)
 	// in-tree's threshold: max_age - max_age / 16
 	rig.target->now_ms = 70000 + 1000 - 1000 / 16;
 	EXPECT_EQ(rig.target->writeback(), 1u);
-	EXPECT_EQ(rig.status()[kFree], 1020u);
+	EXPECT_EQ(rig.status()[WC_STATUS_FREE], 1020u);
 }
 
 // SSD mode: a read over blocks that follow each other on both devices is
@@ -358,8 +358,8 @@ TEST(Io, ReadOfContiguousCachedBlocksIsOneRemap)
 	EXPECT_EQ(r.action, WC_MAP_REMAP_CACHE);
 	EXPECT_EQ(r.accept_sectors, 72u);	// blocks 0-8
 	auto st = rig.status();
-	EXPECT_EQ(st[kReads], 9u);
-	EXPECT_EQ(st[kReadHits], 9u);
+	EXPECT_EQ(st[WC_STATUS_READS], 9u);
+	EXPECT_EQ(st[WC_STATUS_READ_HITS], 9u);
 
 	// and through the model, the data
 	std::vector<uint8_t> out;

@@ -171,7 +171,7 @@ struct Workload {
 		rig.origin.crash(rng);
 		std::string error;
 		ASSERT_EQ(rig.open(&error), 0) << error;
-		ASSERT_EQ(rig.status()[kError], 0u) << rig.target->status();
+		ASSERT_EQ(rig.status()[WC_STATUS_ERROR], 0u) << rig.target->status();
 		for (uint64_t b = 0; b < kWorkingBlocks; b++) {
 			std::vector<uint8_t> out;
 			ASSERT_EQ(rig.target->read(b * kBlockSectors, kBlockSectors, &out), 0);

@@ -105,7 +105,7 @@ TEST(DriverSequence, RetireFlushesTheOriginBeforeFreeing)
 		"meta_wait",
 		"flush cache",
 	}));
-	EXPECT_EQ(status_fields(t.m->status())[kFree], status_fields(t.m->status())[kBlocks]);
+	EXPECT_EQ(status_fields(t.m->status())[WC_STATUS_FREE], status_fields(t.m->status())[WC_STATUS_BLOCKS]);
 }
 
 TEST(DriverSequence, MetadataWritesWaitEveryFourBuffers)
@@ -182,7 +182,7 @@ TEST(DriverErrors, FailedCacheWriteLatchesAtTheNextLock)
 	EXPECT_EQ(t.m->write(8, pattern(8, 8, 1)), -WC_EIO);
 	t.cache.fail_writes = false;
 	// end_io noted it; the next call into the driver latched it.
-	EXPECT_EQ(status_fields(t.m->status())[kError], 1u);
+	EXPECT_EQ(status_fields(t.m->status())[WC_STATUS_ERROR], 1u);
 	t.take();
 	// A flush after the latch fails, and writes nothing.
 	EXPECT_EQ(t.m->flush(), -WC_EIO);
@@ -199,7 +199,7 @@ TEST(DriverErrors, FailedMetadataWriteFailsTheFlush)
 	t.cache.fail_writes = true;
 	EXPECT_EQ(t.m->flush(), -WC_EIO);
 	t.cache.fail_writes = false;
-	EXPECT_NE(status_fields(t.m->status())[kError], 0u);
+	EXPECT_NE(status_fields(t.m->status())[WC_STATUS_ERROR], 0u);
 }
 
 } // namespace

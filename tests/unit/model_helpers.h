@@ -45,12 +45,6 @@ inline std::vector<uint64_t> status_fields(const std::string &s)
 	return f;
 }
 
-enum StatusField {
-	kError, kBlocks, kFree, kWriteback, kReads, kReadHits, kWrites,
-	kWriteHitsUncommitted, kWriteHitsCommitted, kWritesAround,
-	kWritesAllocate, kWritesBlocked, kFlushes, kDiscards,
-};
-
 // What each origin block may hold after a power loss, for the crash tests:
 // the version the last completed flush covered, and the versions written
 // since.  Version 0 is "never written" (zeros).  Writes and discards are

@@ -69,7 +69,7 @@ TEST(Pmem, FormatsAndCommitsWithFences)
 	ASSERT_TRUE(rig.pmem.file_backed());
 	ASSERT_EQ(rig.open(), 0);
 	EXPECT_EQ(rig.sb().magic, disk::kMagic);
-	uint64_t n = rig.status()[kBlocks];
+	uint64_t n = rig.status()[WC_STATUS_BLOCKS];
 	EXPECT_EQ(n, rig.sb().n_blocks);
 	ASSERT_EQ(rig.target->write(64, pattern(64, 16, 1)), 0);
 	EXPECT_EQ(rig.sb().seq_count, 0u);
@@ -78,25 +78,25 @@ TEST(Pmem, FormatsAndCommitsWithFences)
 	std::vector<uint8_t> out;
 	ASSERT_EQ(rig.target->read(64, 16, &out), 0);
 	EXPECT_EQ(out, pattern(64, 16, 1));
-	EXPECT_EQ(rig.status()[kFree], n - 2);
+	EXPECT_EQ(rig.status()[WC_STATUS_FREE], n - 2);
 }
 
 TEST(Pmem, CommittedBlocksAreNeverRewrittenInPlace)
 {
 	PmemRig rig;
 	ASSERT_EQ(rig.open(), 0);
-	uint64_t n = rig.status()[kBlocks];
+	uint64_t n = rig.status()[WC_STATUS_BLOCKS];
 	ASSERT_EQ(rig.target->write(64, pattern(64, 8, 1)), 0);
 	ASSERT_EQ(rig.target->flush(), 0);
 	ASSERT_EQ(rig.target->write(64, pattern(64, 8, 2)), 0);
 	auto st = rig.status();
-	EXPECT_EQ(st[kWriteHitsCommitted], 1u);
-	EXPECT_EQ(st[kFree], n - 2);	// the old copy stays until the commit
+	EXPECT_EQ(st[WC_STATUS_WRITE_HITS_COMMITTED], 1u);
+	EXPECT_EQ(st[WC_STATUS_FREE], n - 2);	// the old copy stays until the commit
 	std::vector<uint8_t> out;
 	ASSERT_EQ(rig.target->read(64, 8, &out), 0);
 	EXPECT_EQ(out, pattern(64, 8, 2));
 	ASSERT_EQ(rig.target->flush(), 0);
-	EXPECT_EQ(rig.status()[kFree], n - 1);
+	EXPECT_EQ(rig.status()[WC_STATUS_FREE], n - 1);
 	EXPECT_TRUE(wc_core_validate(rig.target->core()));
 }
 
@@ -118,28 +118,28 @@ TEST(Pmem, DrainsToTheOriginAndReloads)
 {
 	PmemRig rig;
 	ASSERT_EQ(rig.open(), 0);
-	uint64_t n = rig.status()[kBlocks];
+	uint64_t n = rig.status()[WC_STATUS_BLOCKS];
 	for (uint64_t b = 0; b < 40; b++)
 		ASSERT_EQ(rig.target->write(b * 24, pattern(b * 24, 8, 3)), 0);
 	ASSERT_EQ(rig.target->message({"flush"}), 0);
-	EXPECT_EQ(rig.status()[kFree], n);
+	EXPECT_EQ(rig.status()[WC_STATUS_FREE], n);
 	for (uint64_t b = 0; b < 40; b++)
 		EXPECT_EQ(memcmp(&rig.origin.durable()[b * 24 * kSector],
 				 pattern(b * 24, 8, 3).data(), 4096), 0);
 	ASSERT_EQ(rig.open(), 0);
-	EXPECT_EQ(rig.status()[kFree], n);
+	EXPECT_EQ(rig.status()[WC_STATUS_FREE], n);
 }
 
 TEST(Pmem, FullCacheWaitsInsteadOfWritingAround)
 {
 	PmemRig rig;
 	ASSERT_EQ(rig.open(), 0);
-	uint64_t n = rig.status()[kBlocks];
+	uint64_t n = rig.status()[WC_STATUS_BLOCKS];
 	for (uint64_t b = 0; b < n + 10; b++)
 		ASSERT_EQ(rig.target->write(b * 8, pattern(b * 8, 8, 1)), 0);
 	auto st = rig.status();
-	EXPECT_EQ(st[kWritesAround], 0u);
-	EXPECT_GT(st[kWritesBlocked], 0u);
+	EXPECT_EQ(st[WC_STATUS_WRITES_AROUND], 0u);
+	EXPECT_GT(st[WC_STATUS_WRITES_BLOCKED_ON_FREELIST], 0u);
 	std::vector<uint8_t> out;
 	for (uint64_t b = 0; b < n + 10; b++) {
 		ASSERT_EQ(rig.target->read(b * 8, 8, &out), 0);
@@ -158,7 +158,7 @@ namespace {
 void power_loss_workload(uint64_t seed)
 {
 	constexpr int kSteps = 80;
-	constexpr uint64_t kBlocks = 40;
+	constexpr uint64_t WC_STATUS_BLOCKS = 40;
 	// Room for the working set: a small origin keeps the hundreds of rigs
 	// and images cheap.
 	constexpr uint64_t kSmallOrigin = 1024 * 2;
@@ -189,7 +189,7 @@ void power_loss_workload(uint64_t seed)
 			unsigned what = rng() % 11;
 
 			if (what < 6) {
-				uint64_t b = rng() % kBlocks;
+				uint64_t b = rng() % WC_STATUS_BLOCKS;
 				bool fua = what == 0;
 
 				last = b;
@@ -208,7 +208,7 @@ void power_loss_workload(uint64_t seed)
 				// Around the last block written, so that it often
 				// drops cached blocks.
 				uint64_t b = last - std::min<uint64_t>(last, rng() % 3);
-				uint64_t n = std::min<uint64_t>(1 + rng() % 4, kBlocks - b);
+				uint64_t n = std::min<uint64_t>(1 + rng() % 4, WC_STATUS_BLOCKS - b);
 
 				for (uint64_t d = b; d < b + n; d++)
 					ref.discard(d);
@@ -229,8 +229,8 @@ void power_loss_workload(uint64_t seed)
 		after.table = rig.table;
 		std::string error;
 		ASSERT_EQ(after.open(&error), 0) << error;
-		ASSERT_EQ(after.status()[kError], 0u) << "power loss at op " << k;
-		for (uint64_t b = 0; b < kBlocks; b++) {
+		ASSERT_EQ(after.status()[WC_STATUS_ERROR], 0u) << "power loss at op " << k;
+		for (uint64_t b = 0; b < WC_STATUS_BLOCKS; b++) {
 			std::vector<uint8_t> out;
 			ASSERT_EQ(after.target->read(b * 8, 8, &out), 0);
 			bool ok = false;
@@ -273,8 +273,8 @@ TEST(Pmem, ReadAlternatingHitsAndMisses)
 	memcpy(&expect[24 * kSector], pattern(24, 8, 1).data(), 4096);
 	EXPECT_EQ(out, expect);
 	auto st = rig.status();
-	EXPECT_EQ(st[kReads], 5u);
-	EXPECT_EQ(st[kReadHits], 2u);
+	EXPECT_EQ(st[WC_STATUS_READS], 5u);
+	EXPECT_EQ(st[WC_STATUS_READ_HITS], 2u);
 }
 
 // --- hardware memory errors (copy_mc_to_kernel failures) -------------------
@@ -346,8 +346,8 @@ TEST(PmemMemoryError, UnreadableEntryLatchesErrorOthersStayReadable)
 	EXPECT_TRUE(logged("hardware memory error when reading metadata entry " +
 			   std::to_string(middle)));
 	auto st = rig.status();
-	EXPECT_EQ(st[kError], 1u);
-	EXPECT_EQ(st[kFree], st[kBlocks] - 2);
+	EXPECT_EQ(st[WC_STATUS_ERROR], 1u);
+	EXPECT_EQ(st[WC_STATUS_FREE], st[WC_STATUS_BLOCKS] - 2);
 	std::vector<uint8_t> out;
 	for (uint64_t b : {0, 2}) {
 		ASSERT_EQ(rig.target->read(b * 64, 8, &out), 0);
@@ -372,7 +372,7 @@ TEST(PmemMemoryError, UnreadableDataFailsTheReadAndLatchesError)
 
 	std::vector<uint8_t> out;
 	EXPECT_EQ(rig.target->read(0, 24, &out), -WC_EIO);
-	EXPECT_EQ(rig.status()[kError], 1u);
+	EXPECT_EQ(rig.status()[WC_STATUS_ERROR], 1u);
 	ASSERT_EQ(rig.target->read(16, 8, &out), 0);
 	EXPECT_EQ(out, pattern(16, 8, 7));
 	EXPECT_EQ(rig.target->write(16, pattern(16, 8, 8)), -WC_EIO);
@@ -388,17 +388,17 @@ TEST(Pmem, SupersededCopyIsFreedByCommitOrDiscard)
 {
 	PmemRig rig;
 	ASSERT_EQ(rig.open(), 0);
-	uint64_t n = rig.status()[kBlocks];
+	uint64_t n = rig.status()[WC_STATUS_BLOCKS];
 	ASSERT_EQ(rig.target->write(0, pattern(0, 32, 1)), 0);
 	ASSERT_EQ(rig.target->flush(), 0);
 	ASSERT_EQ(rig.target->write(0, pattern(0, 32, 2)), 0);
-	EXPECT_EQ(rig.status()[kFree], n - 8);
+	EXPECT_EQ(rig.status()[WC_STATUS_FREE], n - 8);
 	EXPECT_TRUE(wc_core_validate(rig.target->core()));
 	ASSERT_EQ(rig.target->discard(8, 16), 0);
-	EXPECT_EQ(rig.status()[kFree], n - 4);
+	EXPECT_EQ(rig.status()[WC_STATUS_FREE], n - 4);
 	EXPECT_TRUE(wc_core_validate(rig.target->core()));
 	ASSERT_EQ(rig.target->flush(), 0);
-	EXPECT_EQ(rig.status()[kFree], n - 2);
+	EXPECT_EQ(rig.status()[WC_STATUS_FREE], n - 2);
 	EXPECT_TRUE(wc_core_validate(rig.target->core()));
 	std::vector<uint8_t> out;
 	ASSERT_EQ(rig.target->read(0, 8, &out), 0);
@@ -408,7 +408,7 @@ TEST(Pmem, SupersededCopyIsFreedByCommitOrDiscard)
 	// a reload finds only the new copies
 	rig.target->suspend();
 	ASSERT_EQ(rig.open(), 0);
-	EXPECT_EQ(rig.status()[kFree], n - 2);
+	EXPECT_EQ(rig.status()[WC_STATUS_FREE], n - 2);
 	ASSERT_EQ(rig.target->read(0, 8, &out), 0);
 	EXPECT_EQ(out, pattern(0, 8, 2));
 }
@@ -431,8 +431,8 @@ TEST(Pmem, ReadOfAdjacentBlocksIsOneCopy)
 	EXPECT_EQ(r.accept_sectors, 136u);	// the cached run: blocks 0-16
 	EXPECT_EQ(r.copy_sectors, 128u);	// adjacent in the mapping: 0-15
 	auto st = rig.status();
-	EXPECT_EQ(st[kReads], 16u);
-	EXPECT_EQ(st[kReadHits], 16u);
+	EXPECT_EQ(st[WC_STATUS_READS], 16u);
+	EXPECT_EQ(st[WC_STATUS_READ_HITS], 16u);
 
 	std::vector<uint8_t> out;
 	ASSERT_EQ(rig.target->read(0, 136, &out), 0);

@@ -19,7 +19,7 @@ int cmd_detach(const std::string &name, bool remove, const OnlineOptions &o)
 
 	if (!load_device_to_change(name, &d))
 		return 1;
-	if (d.status.get("error")) {
+	if (d.status.get(WC_STATUS_ERROR)) {
 		err("%s is in the error state: its dirty blocks cannot be written back; nothing "
 		    "was changed (see 'wcctl status %s' and dmesg)", name.c_str(), name.c_str());
 		return 1;
@@ -37,14 +37,14 @@ int cmd_detach(const std::string &name, bool remove, const OnlineOptions &o)
 			err("%s", error.c_str());
 			return 1;
 		}
-		if (d.status.get("error")) {
+		if (d.status.get(WC_STATUS_ERROR)) {
 			progress.finish(d.status.used());
 			err("%s: the error state was set during the detach: the %" PRIu64
 			    " blocks not written back stay on the cache; the table is unchanged "
 			    "(see dmesg)", name.c_str(), d.status.used());
 			return 1;
 		}
-		if (!d.status.used() && !d.status.get("writeback"))
+		if (!d.status.used() && !d.status.get(WC_STATUS_WRITEBACK))
 			break;
 		if (g_interrupted) {
 			progress.finish(d.status.used());
@@ -74,7 +74,7 @@ int cmd_detach(const std::string &name, bool remove, const OnlineOptions &o)
 		// empty and not in the error state may be dropped.
 		if (!refresh_status(&d, e))
 			return false;
-		if (d.status.get("error")) {
+		if (d.status.get(WC_STATUS_ERROR)) {
 			*e = name + ": the error state was set: the cache keeps its data";
 			return false;
 		}

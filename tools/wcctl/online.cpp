@@ -46,7 +46,7 @@ json status_json(const WcDevice &d)
 	j["cache"] = dm::device_path(d.table.cache);
 	for (size_t i = 0; i < kStatusFields.size(); i++) {
 		j[kStatusFields[i]] = d.status.field[i];
-		if (std::string(kStatusFields[i]) == "free")
+		if (i == WC_STATUS_FREE)
 			j["used"] = d.status.used();
 	}
 	j["options"] = options_json(d.table);
@@ -56,32 +56,32 @@ json status_json(const WcDevice &d)
 void print_status(const WcDevice &d)
 {
 	const WcStatus &s = d.status;
-	uint64_t blocks = s.get("blocks"), used = s.used(), writes = s.get("writes");
-	uint64_t reads = s.get("reads");
+	uint64_t blocks = s.get(WC_STATUS_BLOCKS), used = s.used(), writes = s.get(WC_STATUS_WRITES);
+	uint64_t reads = s.get(WC_STATUS_READS);
 
 	printf("%s: writecache, %s mode, %u-byte blocks, %s of cache on %s in front of %s\n",
 	       d.name.c_str(), d.table.mode == "p" ? "p (persistent memory)" : "s (SSD)",
 	       d.table.block_size, human_bytes(blocks * d.table.block_size).c_str(),
 	       dm::device_path(d.table.cache).c_str(), dm::device_path(d.table.origin).c_str());
-	if (s.get("error"))
+	if (s.get(WC_STATUS_ERROR))
 		printf("  state: ERROR: an I/O error latched the error state; new writes fail, "
 		       "committed data stays readable\n");
 	else
 		printf("  state: healthy\n");
 	printf("  cache: %" PRIu64 " blocks, %" PRIu64 " used (%u%%), %" PRIu64
 	       " free, %" PRIu64 " being written back\n",
-	       blocks, used, pct(used, blocks), s.get("free"), s.get("writeback"));
+	       blocks, used, pct(used, blocks), s.get(WC_STATUS_FREE), s.get(WC_STATUS_WRITEBACK));
 	printf("  reads: %" PRIu64 " blocks, %" PRIu64 " from the cache (%u%% hit rate)\n", reads,
-	       s.get("read_hits"), pct(s.get("read_hits"), reads));
+	       s.get(WC_STATUS_READ_HITS), pct(s.get(WC_STATUS_READ_HITS), reads));
 	printf("  writes: %" PRIu64 " blocks: %" PRIu64 " newly cached, %" PRIu64
 	       " rewrote uncommitted blocks (%u%%), %" PRIu64 " rewrote committed blocks (%u%%), %"
 	       PRIu64 " went around the cache\n",
-	       writes, s.get("writes_allocate"), s.get("write_hits_uncommitted"),
-	       pct(s.get("write_hits_uncommitted"), writes), s.get("write_hits_committed"),
-	       pct(s.get("write_hits_committed"), writes), s.get("writes_around"));
+	       writes, s.get(WC_STATUS_WRITES_ALLOCATE), s.get(WC_STATUS_WRITE_HITS_UNCOMMITTED),
+	       pct(s.get(WC_STATUS_WRITE_HITS_UNCOMMITTED), writes), s.get(WC_STATUS_WRITE_HITS_COMMITTED),
+	       pct(s.get(WC_STATUS_WRITE_HITS_COMMITTED), writes), s.get(WC_STATUS_WRITES_AROUND));
 	printf("  waits for free blocks: %" PRIu64 "; flushes: %" PRIu64 "; discarded blocks: %"
-	       PRIu64 "\n", s.get("writes_blocked_on_freelist"), s.get("flushes"),
-	       s.get("discards"));
+	       PRIu64 "\n", s.get(WC_STATUS_WRITES_BLOCKED_ON_FREELIST), s.get(WC_STATUS_FLUSHES),
+	       s.get(WC_STATUS_DISCARDS));
 	std::string opts;
 	for (auto &o : d.table.options)
 		opts += " " + o.key + (o.value ? " " + *o.value : "");
@@ -177,7 +177,7 @@ int cmd_flush(const std::string &name, const OnlineOptions &o)
 		progress.finish(d.status.used());
 	if (state == 2) {
 		err("%s%s", msg_error.c_str(),
-		    d.status.get("error") ? " (the device is in the error state)" : "");
+		    d.status.get(WC_STATUS_ERROR) ? " (the device is in the error state)" : "");
 		return 1;
 	}
 	return 0;

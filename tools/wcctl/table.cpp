@@ -157,14 +157,6 @@ bool apply_option(std::vector<Option> *options, const std::string &word, std::st
 	return true;
 }
 
-uint64_t WcStatus::get(const char *name) const
-{
-	for (size_t i = 0; i < kStatusFields.size(); i++)
-		if (!strcmp(kStatusFields[i], name))
-			return field[i];
-	return 0;
-}
-
 bool WcStatus::parse(const std::string &params, WcStatus *out, std::string *error)
 {
 	auto w = words(params);

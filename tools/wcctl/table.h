@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "wc_core.h"
+
 namespace wcctl {
 
 struct Option {
@@ -38,18 +40,43 @@ const std::vector<std::string> &option_names();
 // options; false and *error for an unknown key or a malformed word.
 bool apply_option(std::vector<Option> *options, const std::string &word, std::string *error);
 
-// The 14 numbers of `dmsetup status`, by the names wcctl status --json
-// gives them.
-constexpr std::array<const char *, 14> kStatusFields = {
-	"error", "blocks", "free", "writeback", "reads", "read_hits", "writes",
-	"write_hits_uncommitted", "write_hits_committed", "writes_around",
-	"writes_allocate", "writes_blocked_on_freelist", "flushes", "discards",
-};
+// The name wcctl status --json gives a field of `dmsetup status` (whose
+// layout is wc_core.h's enum wc_status_field).
+constexpr const char *status_field_name(wc_status_field f)
+{
+	switch (f) {
+	case WC_STATUS_ERROR: return "error";
+	case WC_STATUS_BLOCKS: return "blocks";
+	case WC_STATUS_FREE: return "free";
+	case WC_STATUS_WRITEBACK: return "writeback";
+	case WC_STATUS_READS: return "reads";
+	case WC_STATUS_READ_HITS: return "read_hits";
+	case WC_STATUS_WRITES: return "writes";
+	case WC_STATUS_WRITE_HITS_UNCOMMITTED: return "write_hits_uncommitted";
+	case WC_STATUS_WRITE_HITS_COMMITTED: return "write_hits_committed";
+	case WC_STATUS_WRITES_AROUND: return "writes_around";
+	case WC_STATUS_WRITES_ALLOCATE: return "writes_allocate";
+	case WC_STATUS_WRITES_BLOCKED_ON_FREELIST: return "writes_blocked_on_freelist";
+	case WC_STATUS_FLUSHES: return "flushes";
+	case WC_STATUS_DISCARDS: return "discards";
+	case WC_STATUS_NR_FIELDS: break;
+	}
+	return "";
+}
+
+using StatusFieldNames = std::array<const char *, WC_STATUS_NR_FIELDS>;
+constexpr StatusFieldNames kStatusFields = [] {
+	StatusFieldNames names{};
+
+	for (unsigned i = 0; i < WC_STATUS_NR_FIELDS; i++)
+		names[i] = status_field_name(wc_status_field(i));
+	return names;
+}();
 
 struct WcStatus {
-	std::array<uint64_t, 14> field{};
-	uint64_t get(const char *name) const;
-	uint64_t used() const { return get("blocks") - get("free"); }
+	std::array<uint64_t, WC_STATUS_NR_FIELDS> field{};
+	uint64_t get(wc_status_field f) const { return field[f]; }
+	uint64_t used() const { return get(WC_STATUS_BLOCKS) - get(WC_STATUS_FREE); }
 	static bool parse(const std::string &params, WcStatus *out, std::string *error);
 };
 
