@@ -79,6 +79,7 @@ log "table: $(dmsetup table wc)"
 /host/wcio run /dev/mapper/wc /dev/mapper/rec 0 "$SEED" "$NBLOCKS" "$HOT" zero &
 pid=$!
 sleep "$RUN"
+kill -0 "$pid" 2>/dev/null || die "wcio run ended by itself: the workload failed"
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
 log "status at the end: $(dmsetup status wc)"
