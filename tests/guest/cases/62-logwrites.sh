@@ -38,7 +38,7 @@ done
 
 SEED=${WC_LW_SEED:-$(((RANDOM << 15 | RANDOM) + 1))}
 RUN=${WC_LW_RUN:-20}
-POINTS=${WC_LW_POINTS:-8}
+POINTS=${WC_LW_POINTS:-12}
 echo "seed $SEED (WC_LW_SEED=$SEED to repeat), run ${RUN}s, $POINTS replay points"
 
 guest_case s-logwrites-run
