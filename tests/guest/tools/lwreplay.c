@@ -9,6 +9,9 @@
 // flush submitted after its completion completes, a FUA write at its own
 // completion.  So the device the log's first N entries describe is one a
 // power cut could have left, with everything that was never flushed lost.
+// One order it cannot keep: a plain write not yet flushed, then a FUA write
+// to the same sectors, are logged FUA first (the plain one at the flush),
+// and replay the wrong way round; wcio flushes before such a FUA write.
 // The format (drivers/md/dm-log-writes.c): a super block in sector 0, then
 // per entry a sector holding struct log_write_entry (and a mark's text),
 // followed by the entry's data unless it is a discard.  Sectors are the
