@@ -1,73 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
-// The writecache state machine.
+// The writecache state machine: the facade over the core's concerns.
 //
-// Persistence invariants (SSD mode), kept by every program in program.cpp:
-//  I1. A block's data is durable on the cache device before any on-disk
-//      entry that maps it becomes committed: commit writes the entries,
-//      waits for the remapped data writes, flushes the cache device, and
-//      only then writes the superblock's new seq_count with FUA.
-//  I2. A cache block is reused only after the on-disk entry that mapped it
-//      says "free" durably: freeing marks the entry's metadata dirty and the
-//      same locked section writes and flushes it before any allocation can
-//      run (the caller's lock is held across the whole program).
-//  I3. A block is freed after writeback only once its data is durable on
-//      the origin: WC_PROG_RETIRE flushes the origin first.
-//  I4. Once the error state is latched, no metadata is written again: a
-//      failing device must not turn a transient error into lost entries.
-//
-// PMEM mode:
-//  I5. A committed block is never rewritten in place.  Its new copy takes
-//      its place in the index and the LRU at once; the old block leaves
-//      both for the superseded list but stays allocated, and its entry
-//      stays valid on the media, until the commit that makes the new copy
-//      durable has been fenced.  Only then is it freed (commit_pmem).
-//      A power loss before that finds the old copy, committed, and drops
-//      the new uncommitted one.
+// Cache is the one object behind wc_core.h; its member functions are
+// spread over one file per concern:
+//   cache.cpp      construction: geometry, superblock check, allocation
+//   layout.*       the layout rule and the superblock checks (pure)
+//   blocks.*       the entry table, index, LRU, superseded list, validate()
+//   freelist.*     the free blocks and the watermarks
+//   map.cpp        the map paths' common part
+//   map_ssd.cpp    SSD mode's map paths and deferred discard
+//   map_pmem.cpp   PMEM mode's map paths
+//   writeback.*    the planner, the job queue, retire (I3)
+//   program.cpp    the I/O programs' runner
+//   meta_ssd.*     SSD metadata: dirty chunks, encoding, programs (I1, I2, I4)
+//   meta_pmem.cpp  PMEM metadata: stores, fences, commit, load, format (I5)
+//   control.*      messages, status, the error latch
 #pragma once
 
+#include "blocks.h"
 #include "config.h"
+#include "control.h"
 #include "entry.h"
+#include "freelist.h"
+#include "layout.h"
+#include "meta_ssd.h"
 #include "ondisk.h"
 #include "rbtree.h"
+#include "writeback.h"
 #include "../include/wc_core.h"
 
 namespace wc {
-
-struct ByOrigin {
-	static bool less(const Entry *base, u32 a, u32 b)
-	{
-		u64 sa = base[a].sector(), sb = base[b].sector();
-
-		return sa < sb || (sa == sb && base[a].seq() < base[b].seq());
-	}
-};
-
-struct ByPosition {
-	static bool less(const Entry *, u32 a, u32 b) { return a < b; }
-};
-
-struct Stats {
-	u64 reads;
-	u64 read_hits;
-	u64 writes;
-	u64 write_hits_uncommitted;
-	u64 write_hits_committed;
-	u64 writes_around;
-	u64 writes_allocate;
-	u64 writes_blocked_on_freelist;
-	u64 flushes;
-	u64 discards;
-};
-
-// The metadata area is written in chunks of this size; a dirty bit per chunk.
-constexpr u32 kMetaChunkBytes = 4096;
-// Writeback runs are at most this many blocks (BIO_MAX_VECS).
-constexpr u32 kMaxWritebackRun = 256;
-// Blocks walked per writeback pass before the work is requeued.
-constexpr u32 kWritebackLatency = 64;
-constexpr u32 kMaxAgeDiv = 16;
-
-int calculate_layout(u64 bytes, u32 block_size, u64 *n_blocks, u64 *meta_bytes);
 
 class Cache {
 public:
@@ -128,7 +90,7 @@ public:
 	void status(text::Emitter &out) const;
 
 	// For tests and tools: read-only views.
-	u64 free_blocks() const { return freelist_size_; }
+	u64 free_blocks() const { return free_.size(); }
 	u64 seq_count() const { return seq_count_; }
 	// The superblock as last read or written.
 	const disk::Superblock &superblock() const { return sb_; }
@@ -154,23 +116,23 @@ private:
 		return sectors >> (cfg.block_shift - kSectorShift);
 	}
 
-	// containers
+	// blocks.cpp
 	void reset_containers();
 	u32 find_exact(u64 sector) const;
 	u32 find_following(u64 sector) const;
 	u32 find_lowest_at_or_after(u64 sector) const;
 	void insert_entry(u32 i, u64 now_ms, u32 replaces = kNil);
 	void cache_new_block(u32 i, u64 sector, u64 now_ms, u32 replaces = kNil);
-	bool free_superseded(u64 start, u64 end);
-	void add_to_freelist(u32 i);
-	u32 pop_from_freelist(u64 expected_cache_sector);
+	u32 pop_from_freelist(u64 expected_block);
 	void free_entry(u32 i, bool in_lru = true);
+	bool free_superseded(u64 start, u64 end);
+	void discard_range(u64 start, u64 end);
+	bool free_older_duplicates();
+	void load_one(u32 i, u64 sector, u64 seq);
 	// An entry's metadata changed: SSD mode marks its chunk dirty for
 	// the next metadata write; PMEM mode stores it (durable at the next
 	// fence).  Nothing is stored once the error state is latched (I4).
 	void entry_changed(u32 i, bool seq_only = false);
-	void mark_dirty(u32 i);
-	void verify_watermark();
 
 	// PMEM mode: the mapping of metadata and data
 	disk::Entry *pmem_entry(u32 i) const
@@ -181,58 +143,57 @@ private:
 	{
 		return pmem_ + metadata_bytes_ + (u64(i) << cfg.block_shift);
 	}
-	void commit_pmem();
-	void discard_range(u64 start, u64 end);
-	int format_pmem();
-	void load_pmem();
 
-	// map
+	// map.cpp
 	u32 cached_run(u64 sector, u32 nr_sectors) const;
 	u32 adjacent_run(u32 e, u32 max_blocks, bool *uncommitted) const;
-	void map_pmem_read(const wc_bio &bio, wc_map_result &res);
-	void map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res);
+	void remap_origin(const wc_bio &bio, u32 following, wc_map_result &res);
+	void read_miss(const wc_bio &bio, u32 following, wc_map_result &res);
+	// map_ssd.cpp
 	void map_flush(const wc_bio &bio, wc_map_result &res);
 	void map_discard(const wc_bio &bio, wc_map_result &res);
 	void map_read(const wc_bio &bio, wc_map_result &res);
 	void map_write(const wc_bio &bio, u64 now_ms, wc_map_result &res);
-	void remap_origin(const wc_bio &bio, u32 following, wc_map_result &res);
-	void read_miss(const wc_bio &bio, u32 following, wc_map_result &res);
 	void write_ssd_run(const wc_bio &bio, u32 e, bool overwrite, u64 now_ms,
 			   wc_map_result &res);
+	void step_discard(wc_io_op *op, int result);
+	// map_pmem.cpp
+	void map_pmem_flush(wc_map_result &res);
+	void map_pmem_discard(const wc_bio &bio, wc_map_result &res);
+	void map_pmem_read(const wc_bio &bio, wc_map_result &res);
+	void map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res);
 
-	// programs (program.cpp)
+	// writeback.cpp
+	bool aged(u32 i, u64 now_ms) const;
+	u32 age_unit_ms() const;
+	u16 age_stamp(u64 now_ms) const;
+	void verify_watermark();
+	void retire_jobs(int flush_result);
+	void step_retire(wc_io_op *op, int result);
+
+	// program.cpp
+	void finish(wc_io_op *op, int error);
+	void sync_then_finish(wc_io_op *op, int result);
+
+	// meta_ssd.cpp
 	enum class Sync { kRunning, kDone, kFailed };
 	Sync sync_step(wc_io_op *op, int result);
 	bool emit_dirty_write(wc_io_op *op);
 	void encode_chunk(u64 chunk, u8 *buf, bool blank_entries) const;
-	static u64 chunk_count(u64 metadata_bytes)
-	{
-		return (metadata_bytes + kMetaChunkBytes - 1) / kMetaChunkBytes;
-	}
-	u64 chunk_count() const { return chunk_count(metadata_bytes_); }
-	static u64 entry_slots(u64 n_blocks) { return n_blocks ? n_blocks : 1; }
-	// The dirty bitmap, one bit per chunk, and a guard word.
-	static u64 dirty_words(u64 metadata_bytes)
-	{
-		return (chunk_count(metadata_bytes) + 63) / 64 + 1;
-	}
-	void finish(wc_io_op *op, int error);
-	void sync_then_finish(wc_io_op *op, int result);
-	void flush_failed(int result);
+	u64 chunk_count() const { return DirtyChunks::chunk_count(metadata_bytes_); }
 	void step_format(wc_io_op *op, int result);
 	void step_load(wc_io_op *op, int result);
-	void step_commit(wc_io_op *op, int result);
-	void step_retire(wc_io_op *op, int result);
-	void step_discard(wc_io_op *op, int result);
-	void step_pmem(wc_io_op *op, int result);
-	void retire_jobs(int flush_result);
 	void load_entries(const u8 *buf, u64 first_byte, u64 bytes);
-	void load_one(u32 i, u64 sector, u64 seq);
-	bool free_older_duplicates();
+	void step_commit(wc_io_op *op, int result);
 
-	bool aged(u32 i, u64 now_ms) const;
-	u32 age_unit_ms() const;
-	u16 age_stamp(u64 now_ms) const;
+	// meta_pmem.cpp
+	void commit_pmem();
+	int format_pmem();
+	void load_pmem();
+	void step_pmem(wc_io_op *op, int result);
+
+	// control.cpp
+	void flush_failed(int result);
 
 	// geometry
 	u64 area_bytes_ = 0;		// cache bytes from start_sector on
@@ -246,19 +207,14 @@ private:
 	u64 origin_sectors_ = 0;
 
 	Entry *entries_ = nullptr;
-	u64 *dirty_ = nullptr;		// one bit per metadata chunk
+	DirtyChunks dirty_;		// SSD: one bit per metadata chunk
 	RbTree<ByOrigin> index_;
-	RbTree<ByPosition> free_tree_;	// SSD: free blocks by position
-	EntryList free_list_;		// PMEM: free blocks, FIFO
 	EntryList lru_;
 	EntryList superseded_;		// PMEM: old copies freed at the commit (I5)
-	u32 current_free_ = kNil;
+	Freelist free_;
 
-	u64 freelist_size_ = 0;
 	u64 writeback_size_ = 0;
 	u64 uncommitted_blocks_ = 0;
-	u64 freelist_high_ = 0;
-	u64 freelist_low_ = 0;
 	int error_ = 0;
 	bool overwrote_committed_ = false;
 	// A new copy of a block was cached beside an old one that was being

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0
+// SSD mode's metadata: the entries encoded in chunks, the dirty chunks
+// written and flushed, and the programs that format, load and commit.
+//
+// Persistence invariants, kept here (with the lock the caller holds across
+// each program, see program.cpp):
+//  I1. A block's data is durable on the cache device before any on-disk
+//      entry that maps it becomes committed: commit writes the entries,
+//      waits for the remapped data writes, flushes the cache device, and
+//      only then writes the superblock's new seq_count with FUA.  (PMEM
+//      mode: commit_pmem fences before it stores seq_count.)
+//  I2. A cache block is reused only after the on-disk entry that mapped it
+//      says "free" durably: freeing marks the entry's metadata dirty and the
+//      same locked section writes and flushes it before any allocation can
+//      run.  (PMEM mode: the freeing code fences before it returns.)
+//  I4. Once the error state is latched, no metadata is written again: a
+//      failing device must not turn a transient error into lost entries.
+#include "cache.h"
+#include "../include/wc_env.h"
+
+namespace wc {
+
+namespace {
+
+constexpr u32 kChunksPerOp = WC_META_BUF_BYTES / kMetaChunkBytes;
+static_assert(WC_META_BUF_BYTES % kMetaChunkBytes == 0);
+
+} // namespace
+
+// Metadata chunk `chunk` as it must be on disk: the superblock, the entries
+// (all free while formatting) and zeros after the last entry.
+void Cache::encode_chunk(u64 chunk, u8 *buf, bool blank_entries) const
+{
+	u64 begin = chunk * kMetaChunkBytes;
+	u64 end = min<u64>(begin + kMetaChunkBytes, metadata_bytes_);
+
+	mem_set(buf, 0, end - begin);
+	for (u64 off = begin; off < end; off += sizeof(disk::Entry)) {
+		u8 *dst = buf + (off - begin);
+
+		if (off < disk::kEntriesOffset) {
+			mem_copy(dst, reinterpret_cast<const u8 *>(&sb_) + off,
+				 sizeof(disk::Entry));
+			continue;
+		}
+		u64 i = (off - disk::kEntriesOffset) / sizeof(disk::Entry);
+
+		if (i >= n_blocks_)
+			break;
+		disk::Entry de;
+
+		if (blank_entries) {
+			de.original_sector = disk::kFreeSector;
+			de.seq_count = disk::kFreeSeq;
+		} else {
+			de.original_sector = entries_[i].disk_sector();
+			de.seq_count = entries_[i].disk_seq();
+		}
+		mem_copy(dst, &de, sizeof(de));
+	}
+}
+
+// Emits one write of consecutive dirty chunks; false when none is left.
+bool Cache::emit_dirty_write(wc_io_op *op)
+{
+	u64 n = chunk_count(), first;
+	u32 count = 0;
+
+	for (first = prog_.sync_cursor; first < n; first++)
+		if (dirty_.test(first))
+			break;
+	if (first >= n)
+		return false;
+	while (first + count < n && count < kChunksPerOp &&
+	       dirty_.test(first + count)) {
+		encode_chunk(first + count,
+			     static_cast<u8 *>(op->buf) + u64(count) * kMetaChunkBytes,
+			     false);
+		dirty_.clear(first + count);
+		count++;
+	}
+	prog_.sync_cursor = first + count;
+	u64 bytes = min<u64>(u64(count) * kMetaChunkBytes,
+			     metadata_bytes_ - first * kMetaChunkBytes);
+
+	op->kind = WC_IO_META_WRITE;
+	op->sector = cfg.start_sector + first * (kMetaChunkBytes >> kSectorShift);
+	op->nr_sectors = u32(bytes >> kSectorShift);
+	return true;
+}
+
+// Writes the dirty metadata and flushes the cache device (in-tree's
+// "commit_flushed"): a sub-program shared by the programs below.
+Cache::Sync Cache::sync_step(wc_io_op *op, int result)
+{
+	switch (prog_.sync_pc) {
+	case 0:
+		if (error_)
+			return Sync::kFailed;	// I4
+		if (emit_dirty_write(op)) {
+			prog_.writes_pending = true;
+			return Sync::kRunning;
+		}
+		prog_.sync_cursor = 0;
+		if (!prog_.writes_pending)
+			return Sync::kDone;
+		op->kind = WC_IO_WAIT;
+		prog_.sync_pc = 1;
+		return Sync::kRunning;
+	case 1:
+		prog_.writes_pending = false;
+		if (result) {
+			set_error(-WC_EIO, "error writing metadata");
+			return Sync::kFailed;
+		}
+		op->kind = WC_IO_FLUSH_CACHE;
+		prog_.sync_pc = 2;
+		return Sync::kRunning;
+	default:
+		prog_.sync_pc = 0;
+		if (result) {
+			flush_failed(result);
+			return Sync::kFailed;
+		}
+		return Sync::kDone;
+	}
+}
+
+// --- format: a blank cache, the magic written last -------------------------
+
+void Cache::step_format(wc_io_op *op, int result)
+{
+	switch (prog_.pc) {
+	case 0:
+		sb_ = {};
+		sb_.version = disk::kVersion;
+		sb_.block_size = cfg.block_size;
+		sb_.n_blocks = n_blocks_;
+		seq_count_ = 0;
+		prog_.pc = 1;
+		[[fallthrough]];
+	case 1:
+		if (prog_.cursor < chunk_count()) {
+			u64 first = prog_.cursor;
+			u64 count = min<u64>(kChunksPerOp, chunk_count() - first);
+
+			for (u64 c = 0; c < count; c++)
+				encode_chunk(first + c,
+					     static_cast<u8 *>(op->buf) + c * kMetaChunkBytes,
+					     true);
+			prog_.cursor += count;
+			op->kind = WC_IO_META_WRITE;
+			op->sector = cfg.start_sector + first * (kMetaChunkBytes >> kSectorShift);
+			op->nr_sectors = u32(min<u64>(count * kMetaChunkBytes,
+						      metadata_bytes_ - first * kMetaChunkBytes) >>
+					     kSectorShift);
+			return;
+		}
+		op->kind = WC_IO_WAIT;
+		prog_.pc = 2;
+		return;
+	case 2:
+	case 5:
+		if (result)
+			return finish(op, -WC_EIO);
+		op->kind = WC_IO_FLUSH_CACHE;
+		prog_.pc++;
+		return;
+	case 3:
+		if (result)
+			return finish(op, result);
+		// Only now is the superblock valid: a crash before this point
+		// leaves a device that is formatted again.
+		sb_.magic = disk::kMagic;
+		encode_chunk(0, static_cast<u8 *>(op->buf), true);
+		op->kind = WC_IO_META_WRITE;
+		op->sector = cfg.start_sector;
+		op->nr_sectors = u32(min<u64>(kMetaChunkBytes, metadata_bytes_) >> kSectorShift);
+		prog_.pc = 4;
+		return;
+	case 4:
+		op->kind = WC_IO_WAIT;
+		prog_.pc = 5;
+		return;
+	default:
+		return finish(op, result);
+	}
+}
+
+// --- load: rebuild the state from the metadata (resume) --------------------
+
+void Cache::load_entries(const u8 *buf, u64 first_byte, u64 bytes)
+{
+	if (first_byte == 0) {
+		mem_copy(&sb_, buf, sizeof(sb_));
+		seq_count_ = sb_.seq_count;
+	}
+	u64 begin = max<u64>(first_byte, disk::kEntriesOffset);
+
+	for (u64 off = begin; off + sizeof(disk::Entry) <= first_byte + bytes;
+	     off += sizeof(disk::Entry)) {
+		u64 i = (off - disk::kEntriesOffset) / sizeof(disk::Entry);
+		disk::Entry de;
+
+		if (i >= n_blocks_)
+			break;
+		mem_copy(&de, buf + (off - first_byte), sizeof(de));
+		load_one(u32(i), de.original_sector, de.seq_count);
+		if (!(i & 4095))
+			wc_env_yield();
+	}
+}
+
+void Cache::step_load(wc_io_op *op, int result)
+{
+	switch (prog_.pc) {
+	case 0:
+		reset_containers();
+		dirty_.clear_all(chunk_count());
+		origin_sectors_ = prog_.arg0;
+		seq_count_ = sb_.seq_count;
+		prog_.pc = 1;
+		[[fallthrough]];
+	case 1:
+		if (prog_.cursor < metadata_bytes_) {
+			op->kind = WC_IO_META_READ;
+			op->sector = cfg.start_sector + (prog_.cursor >> kSectorShift);
+			op->nr_sectors = u32(min<u64>(WC_META_BUF_BYTES,
+						      metadata_bytes_ - prog_.cursor) >>
+					     kSectorShift);
+			prog_.pc = 2;
+			return;
+		}
+		break;
+	case 2:
+		if (result) {
+			text::Message<64> m;
+
+			m().str("unable to read metadata: ").sdec(result);
+			set_error(result, m.c_str());
+			// What could not be read is treated as free, and, the
+			// error being latched, never written (I4).
+			for (u64 i = prog_.cursor > disk::kEntriesOffset
+					     ? (prog_.cursor - disk::kEntriesOffset) / sizeof(disk::Entry)
+					     : 0;
+			     i < n_blocks_; i++) {
+				entries_[i] = Entry();
+				entries_[i].set_sector(Entry::kNoSector);
+				entries_[i].set_seq(disk::kFreeSeq);
+				free_.add(u32(i));
+			}
+			prog_.cursor = metadata_bytes_;
+			break;
+		}
+		u64 bytes = u64(op->nr_sectors) << kSectorShift;
+
+		load_entries(static_cast<const u8 *>(op->buf), prog_.cursor, bytes);
+		prog_.cursor += bytes;
+		prog_.pc = 1;
+		return step_load(op, 0);
+	}
+
+	if (prog_.pc != 3) {
+		verify_watermark();
+		prog_.pc = 3;
+	}
+	return sync_then_finish(op, result);
+}
+
+// --- commit ----------------------------------------------------------------
+
+void Cache::step_commit(wc_io_op *op, int result)
+{
+	switch (prog_.pc) {
+	case 0:
+		uncommitted_blocks_ = 0;
+		if (error_)
+			return finish(op, -WC_EIO);
+		if (lru_.empty())
+			return finish(op, 0);
+		if (committed(lru_.front())) {
+			if (!overwrote_committed_)
+				return finish(op, 0);
+			// Blocks were rewritten in place: make them durable.
+			op->kind = WC_IO_WAIT_CACHE_WRITES;
+			prog_.pc = 20;
+			return;
+		}
+		prog_.pc = 1;
+		[[fallthrough]];
+	case 1:
+		if (emit_dirty_write(op)) {
+			prog_.writes_pending = true;
+			return;
+		}
+		prog_.sync_cursor = 0;
+		op->kind = WC_IO_WAIT;
+		prog_.pc = 2;
+		return;
+	case 2:
+		prog_.writes_pending = false;
+		if (result) {
+			set_error(-WC_EIO, "error writing metadata");
+			return finish(op, -WC_EIO);
+		}
+		// I1: the data of every entry about to commit must be on
+		// the cache before the flush that precedes the superblock.
+		op->kind = WC_IO_WAIT_CACHE_WRITES;
+		prog_.pc = 3;
+		return;
+	case 3:
+		op->kind = WC_IO_FLUSH_CACHE;
+		prog_.pc = 4;
+		return;
+	case 4:
+		if (result) {
+			flush_failed(result);
+			return finish(op, result);
+		}
+		if (seq_count_ + 1 >= Entry::kFreeSeq) {
+			set_error(-WC_EOVERFLOW, "sequence count exhausted");
+			return finish(op, -WC_EOVERFLOW);
+		}
+		// The commit point: the new seq_count reaches the disk with
+		// FUA, after everything it covers was flushed.
+		seq_count_++;
+		sb_.seq_count = seq_count_;
+		encode_chunk(0, static_cast<u8 *>(op->buf), false);
+		dirty_.clear(0);
+		op->kind = WC_IO_META_WRITE_FUA;
+		op->sector = cfg.start_sector;
+		op->nr_sectors = u32(min<u64>(kMetaChunkBytes, metadata_bytes_) >> kSectorShift);
+		prog_.pc = 5;
+		return;
+	case 5:
+		if (result) {
+			set_error(result, "error writing superblock");
+			return finish(op, result);
+		}
+		overwrote_committed_ = false;
+		if (!free_older_duplicates())
+			return finish(op, 0);
+		prog_.pc = 6;
+		[[fallthrough]];
+	case 6:
+		return sync_then_finish(op, result);
+	case 20:
+		op->kind = WC_IO_FLUSH_CACHE;
+		prog_.pc = 21;
+		return;
+	default:
+		if (result) {
+			flush_failed(result);
+			return finish(op, result);
+		}
+		overwrote_committed_ = false;
+		return finish(op, 0);
+	}
+}
+
+} // namespace wc

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+// Writeback: the planner, the jobs handed out, and retire.
+#include "cache.h"
+#include "../include/wc_env.h"
+
+namespace wc {
+
+// Ages are 16-bit stamps in units of max_age/4096 (at least 1 ms): they
+// compare correctly up to 16 times max_age, and an older block that reads
+// as young is caught a little later, once the stamp difference has grown
+// past the threshold again.
+u32 Cache::age_unit_ms() const
+{
+	return max<u32>(1, (cfg.max_age_ms + 4095) / 4096);
+}
+
+u16 Cache::age_stamp(u64 now_ms) const
+{
+	return u16(now_ms / age_unit_ms());
+}
+
+bool Cache::aged(u32 i, u64 now_ms) const
+{
+	if (!cfg.max_age_set)
+		return false;
+	u16 age = u16(age_stamp(now_ms) - entries_[i].age());
+	u32 threshold = (cfg.max_age_ms - cfg.max_age_ms / kMaxAgeDiv) / age_unit_ms();
+
+	return age >= threshold;
+}
+
+void Cache::verify_watermark()
+{
+	if (free_.size() + writeback_size_ <= free_.high())
+		events_ |= WC_EV_KICK_WRITEBACK;
+}
+
+void Cache::writeback_begin()
+{
+	wb_walked_ = 0;
+	wb_waited_writes_ = false;
+	wb_sweep_started_ = false;
+	wb_sweep_cursor_ = kNil;
+}
+
+int Cache::writeback_plan(u64 now_ms, bool writeback_all, int *requeue)
+{
+	u32 skipped_head = kNil, skipped_tail = kNil;
+	bool planned = false;
+
+	*requeue = 0;
+	if (error_)
+		return WC_WB_IDLE;
+	if (writeback_all && !wb_sweep_started_) {
+		// Drain what is in flight, commit, then sweep the whole index
+		// in origin order.
+		if (writeback_size_)
+			return WC_WB_WAIT;
+		wb_sweep_started_ = true;
+		wb_sweep_cursor_ = kSweepUnpositioned;
+		return WC_WB_NEED_COMMIT;
+	}
+	// A committed block rewritten in place may still have that write in
+	// flight; copying it now could retire the block under the new data.
+	if (overwrote_committed_ && !wb_waited_writes_) {
+		wb_waited_writes_ = true;
+		return WC_WB_WAIT_CACHE_WRITES;
+	}
+	if (writeback_all && wb_sweep_cursor_ == kSweepUnpositioned)
+		wb_sweep_cursor_ = index_.first();
+
+	for (;;) {
+		u32 e, f;
+
+		if (writeback_all) {
+			e = wb_sweep_cursor_;
+			while (e != kNil && entries_[e].write_in_progress())
+				e = index_.next(e);
+			if (e == kNil)
+				break;
+		} else {
+			if (lru_.empty())
+				break;
+			e = lru_.back();
+			if (!(free_.size() + writeback_size_ <= free_.low() ||
+			      aged(e, now_ms)))
+				break;
+		}
+		wb_walked_++;
+		if (wb_walked_ > kWritebackLatency && !writeback_all) {
+			*requeue = 1;
+			break;
+		}
+		if (!committed(e)) {
+			wb_sweep_cursor_ = e;
+			return WC_WB_NEED_COMMIT;
+		}
+
+		// An older copy of the same sector is still being written
+		// back: writing this one concurrently could reorder them.
+		f = index_.prev(e);
+		if (f != kNil && entries_[f].sector() == entries_[e].sector()) {
+			wb_sweep_cursor_ = index_.next(e);
+			lru_.remove(e);
+			entries_[e].lru[1] = kNil;
+			entries_[e].lru[0] = skipped_tail;
+			if (skipped_tail != kNil)
+				entries_[skipped_tail].lru[1] = e;
+			else
+				skipped_head = e;
+			skipped_tail = e;
+			continue;
+		}
+
+		// Start a job at e and extend it over blocks that follow it on
+		// the origin and, in SSD mode, on the cache too.
+		u32 head = e, count = 1;
+
+		lru_.remove(e);
+		entries_[e].set_write_in_progress(true);
+		entries_[e].lru[1] = kNil;
+		writeback_size_++;
+		f = e;
+		for (;;) {
+			u32 g = index_.next(f);
+
+			if (g == kNil)
+				break;
+			if (entries_[g].sector() == entries_[f].sector()) {
+				f = g;
+				continue;
+			}
+			if (entries_[g].sector() != entries_[f].sector() + block_sectors())
+				break;
+			if (entries_[g].write_in_progress() || !committed(g))
+				break;
+			if (!cfg.pmem && g != e + 1)
+				break;
+			wb_walked_++;
+			lru_.remove(g);
+			entries_[g].set_write_in_progress(true);
+			entries_[g].lru[1] = kNil;
+			entries_[e].lru[1] = g;
+			writeback_size_++;
+			e = g;
+			f = g;
+			if (++count == kMaxWritebackRun)
+				break;
+		}
+		wb_sweep_cursor_ = index_.next(f);
+
+		entries_[head].lru[0] = kNil;
+		if (wb_queue_tail_ != kNil)
+			entries_[wb_queue_tail_].lru[0] = head;
+		else
+			wb_queue_head_ = head;
+		wb_queue_tail_ = head;
+		wb_queued_blocks_ += count;
+		planned = true;
+	}
+
+	// Skipped blocks go back as the oldest.
+	for (u32 s = skipped_head; s != kNil;) {
+		u32 next = entries_[s].lru[1];
+
+		lru_.push_back(s);
+		s = next;
+	}
+	if (skipped_head != kNil && !planned)
+		return WC_WB_WAIT;
+	return planned ? WC_WB_JOBS : WC_WB_IDLE;
+}
+
+bool Cache::writeback_next_job(wc_wb_job *job)
+{
+	u32 head = wb_queue_head_;
+	u32 n = 0;
+
+	if (head == kNil)
+		return false;
+	wb_queue_head_ = entries_[head].lru[0];
+	if (wb_queue_head_ == kNil)
+		wb_queue_tail_ = kNil;
+	for (u32 e = head; e != kNil; e = entries_[e].lru[1])
+		n++;
+	wb_queued_blocks_ -= n;
+
+	job->head = head;
+	job->nr_blocks = n;
+	job->cache_sector = cache_sector(head);
+	job->origin_sector = entries_[head].sector();
+	u64 sectors = u64(n) << (cfg.block_shift - kSectorShift);
+
+	// The origin may have shrunk since the block was cached.
+	if (job->origin_sector >= origin_sectors_)
+		sectors = 0;
+	else if (job->origin_sector + sectors > origin_sectors_)
+		sectors = origin_sectors_ - job->origin_sector;
+	job->nr_sectors = u32(sectors);
+	return true;
+}
+
+void Cache::writeback_done(u32 head, int error)
+{
+	if (error)
+		set_error(error, "copy error");
+	entries_[head].lru[0] = retire_head_;
+	retire_head_ = head;
+}
+
+// --- retire: free the blocks whose writeback completed ------------------------
+
+// `flush_result` is the outcome of the origin flush that precedes this.
+void Cache::retire_jobs(int flush_result)
+{
+	if (flush_result) {
+		flush_failed(flush_result);
+	}
+	for (u32 head = retire_head_; head != kNil;) {
+		u32 next_job = entries_[head].lru[0];
+
+		for (u32 e = head; e != kNil;) {
+			u32 next = entries_[e].lru[1];
+
+			entries_[e].set_write_in_progress(false);
+			entries_[e].lru[0] = entries_[e].lru[1] = kNil;
+			writeback_size_--;
+			// In the error state the blocks stay cached: the
+			// origin may not hold their data.
+			if (!error_)
+				free_entry(e, false);
+			e = next;
+		}
+		head = next_job;
+	}
+	retire_head_ = kNil;
+	events_ |= WC_EV_WAKE_FREELIST;
+}
+
+void Cache::step_retire(wc_io_op *op, int result)
+{
+	switch (prog_.pc) {
+	case 0:
+		if (retire_head_ == kNil)
+			return finish(op, 0);
+		// I3: the copies must be durable on the origin first.
+		op->kind = WC_IO_FLUSH_ORIGIN;
+		prog_.pc = 1;
+		return;
+	case 1:
+		retire_jobs(result);
+		// Reads mapped to the freed blocks must finish before the
+		// lock is dropped and the blocks can be reused.
+		op->kind = WC_IO_WAIT_CACHE_READS;
+		prog_.pc = 2;
+		return;
+	default:
+		return sync_then_finish(op, result);
+	}
+}
+
+} // namespace wc
