@@ -25,6 +25,7 @@
 #include "layout.h"
 #include "meta_ssd.h"
 #include "ondisk.h"
+#include "program.h"
 #include "rbtree.h"
 #include "writeback.h"
 #include "../include/wc_core.h"
@@ -178,7 +179,10 @@ private:
 	// meta_ssd.cpp
 	enum class Sync { kRunning, kDone, kFailed };
 	Sync sync_step(wc_io_op *op, int result);
+	void meta_write(wc_io_op *op, int kind, u64 first, u64 count);
 	bool emit_dirty_write(wc_io_op *op);
+	bool emit_meta_read(wc_io_op *op);
+	void load_unreadable(int result);
 	void encode_chunk(u64 chunk, u8 *buf, bool blank_entries) const;
 	u64 chunk_count() const { return DirtyChunks::chunk_count(metadata_bytes_); }
 	void step_format(wc_io_op *op, int result);
@@ -238,16 +242,7 @@ private:
 	static constexpr u32 kSweepUnpositioned = 0xfffffffeU;
 	u32 wb_sweep_cursor_ = kNil;
 
-	// the running program
-	struct Program {
-		int kind = 0;
-		int pc = 0;
-		u64 cursor = 0;		// chunk or byte position
-		u64 arg0 = 0, arg1 = 0;
-		bool writes_pending = false;
-		int sync_pc = 0;
-		u64 sync_cursor = 0;
-	} prog_;
+	Program prog_;		// the running program
 };
 
 } // namespace wc

@@ -171,8 +171,8 @@ void Cache::step_discard(wc_io_op *op, int result)
 {
 	u64 start = prog_.arg0, end = prog_.arg1;
 
-	switch (prog_.pc) {
-	case 0: {
+	switch (prog_.discard) {
+	case DiscardStep::kStart: {
 		bool any = false;
 
 		for (u32 e = find_lowest_at_or_after(start);
@@ -185,20 +185,21 @@ void Cache::step_discard(wc_io_op *op, int result)
 		if (!any || error_)
 			return finish(op, 0);
 		op->kind = WC_IO_WAIT_CACHE_READS;
-		prog_.pc = 1;
+		prog_.discard = DiscardStep::kReadsDone;
 		return;
 	}
-	case 1:
+	case DiscardStep::kReadsDone:
 		op->kind = WC_IO_WAIT_CACHE_WRITES;
-		prog_.pc = 2;
+		prog_.discard = DiscardStep::kWritesDone;
 		return;
-	case 2:
+	case DiscardStep::kWritesDone:
 		discard_range(start, end);
-		prog_.pc = 3;
+		prog_.discard = DiscardStep::kSync;
 		[[fallthrough]];
-	default:
-		return sync_then_finish(op, result);
+	case DiscardStep::kSync:
+		break;
 	}
+	return sync_then_finish(op, result);
 }
 
 } // namespace wc

@@ -135,10 +135,10 @@ void Cache::step_pmem(wc_io_op *op, int result)
 		discard_range(prog_.arg0, prog_.arg1);
 		return finish(op, 0);
 	case WC_PROG_RETIRE:
-		if (prog_.pc == 0) {
+		if (prog_.retire == RetireStep::kStart) {
 			if (retire_head_ == kNil)
 				return finish(op, 0);
-			prog_.pc = 1;
+			prog_.retire = RetireStep::kOriginFlushed;
 			// With nofua the copies were written without FUA:
 			// flush the origin before the blocks are freed (I3).
 			if (!cfg.writeback_fua) {

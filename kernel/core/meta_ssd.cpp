@@ -60,6 +60,17 @@ void Cache::encode_chunk(u64 chunk, u8 *buf, bool blank_entries) const
 	}
 }
 
+// The one path of every metadata write (I4): chunks [first, first +
+// count) from op->buf, clipped to the metadata area.
+void Cache::meta_write(wc_io_op *op, int kind, u64 first, u64 count)
+{
+	op->kind = kind;
+	op->sector = cfg.start_sector + first * (kMetaChunkBytes >> kSectorShift);
+	op->nr_sectors = u32(min<u64>(count * kMetaChunkBytes,
+				      metadata_bytes_ - first * kMetaChunkBytes) >>
+			     kSectorShift);
+}
+
 // Emits one write of consecutive dirty chunks; false when none is left.
 bool Cache::emit_dirty_write(wc_io_op *op)
 {
@@ -80,21 +91,18 @@ bool Cache::emit_dirty_write(wc_io_op *op)
 		count++;
 	}
 	prog_.sync_cursor = first + count;
-	u64 bytes = min<u64>(u64(count) * kMetaChunkBytes,
-			     metadata_bytes_ - first * kMetaChunkBytes);
-
-	op->kind = WC_IO_META_WRITE;
-	op->sector = cfg.start_sector + first * (kMetaChunkBytes >> kSectorShift);
-	op->nr_sectors = u32(bytes >> kSectorShift);
+	meta_write(op, WC_IO_META_WRITE, first, count);
 	return true;
 }
 
 // Writes the dirty metadata and flushes the cache device (in-tree's
-// "commit_flushed"): a sub-program shared by the programs below.
+// "commit_flushed"): a sub-program shared by the programs below.  Before
+// the commit point (sync_before_commit) it always runs, and waits for the
+// data writes before the flush (I1).
 Cache::Sync Cache::sync_step(wc_io_op *op, int result)
 {
-	switch (prog_.sync_pc) {
-	case 0:
+	switch (prog_.sync) {
+	case SyncStep::kWriteDirty:
 		if (error_)
 			return Sync::kFailed;	// I4
 		if (emit_dirty_write(op)) {
@@ -102,44 +110,58 @@ Cache::Sync Cache::sync_step(wc_io_op *op, int result)
 			return Sync::kRunning;
 		}
 		prog_.sync_cursor = 0;
-		if (!prog_.writes_pending)
+		if (!prog_.writes_pending && !prog_.sync_before_commit)
 			return Sync::kDone;
 		op->kind = WC_IO_WAIT;
-		prog_.sync_pc = 1;
+		prog_.sync = SyncStep::kDirtyWritten;
 		return Sync::kRunning;
-	case 1:
+	case SyncStep::kDirtyWritten:
 		prog_.writes_pending = false;
 		if (result) {
 			set_error(-WC_EIO, "error writing metadata");
 			return Sync::kFailed;
 		}
-		op->kind = WC_IO_FLUSH_CACHE;
-		prog_.sync_pc = 2;
-		return Sync::kRunning;
-	default:
-		prog_.sync_pc = 0;
-		if (result) {
-			flush_failed(result);
-			return Sync::kFailed;
+		if (prog_.sync_before_commit) {
+			// I1: the data of every entry about to commit must be
+			// on the cache before the flush that precedes the
+			// superblock.
+			op->kind = WC_IO_WAIT_CACHE_WRITES;
+			prog_.sync = SyncStep::kDataWritten;
+			return Sync::kRunning;
 		}
-		return Sync::kDone;
+		op->kind = WC_IO_FLUSH_CACHE;
+		prog_.sync = SyncStep::kFlushed;
+		return Sync::kRunning;
+	case SyncStep::kDataWritten:
+		op->kind = WC_IO_FLUSH_CACHE;
+		prog_.sync = SyncStep::kFlushed;
+		return Sync::kRunning;
+	case SyncStep::kFlushed:
+		break;
 	}
+	prog_.sync = SyncStep::kWriteDirty;
+	prog_.sync_before_commit = false;
+	if (result) {
+		flush_failed(result);
+		return Sync::kFailed;
+	}
+	return Sync::kDone;
 }
 
 // --- format: a blank cache, the magic written last -------------------------
 
 void Cache::step_format(wc_io_op *op, int result)
 {
-	switch (prog_.pc) {
-	case 0:
+	switch (prog_.format) {
+	case FormatStep::kStart:
 		sb_ = {};
 		sb_.version = disk::kVersion;
 		sb_.block_size = cfg.block_size;
 		sb_.n_blocks = n_blocks_;
 		seq_count_ = 0;
-		prog_.pc = 1;
+		prog_.format = FormatStep::kWriteBlank;
 		[[fallthrough]];
-	case 1:
+	case FormatStep::kWriteBlank:
 		if (prog_.cursor < chunk_count()) {
 			u64 first = prog_.cursor;
 			u64 count = min<u64>(kChunksPerOp, chunk_count() - first);
@@ -149,42 +171,42 @@ void Cache::step_format(wc_io_op *op, int result)
 					     static_cast<u8 *>(op->buf) + c * kMetaChunkBytes,
 					     true);
 			prog_.cursor += count;
-			op->kind = WC_IO_META_WRITE;
-			op->sector = cfg.start_sector + first * (kMetaChunkBytes >> kSectorShift);
-			op->nr_sectors = u32(min<u64>(count * kMetaChunkBytes,
-						      metadata_bytes_ - first * kMetaChunkBytes) >>
-					     kSectorShift);
+			meta_write(op, WC_IO_META_WRITE, first, count);
 			return;
 		}
 		op->kind = WC_IO_WAIT;
-		prog_.pc = 2;
+		prog_.format = FormatStep::kBlankWritten;
 		return;
-	case 2:
-	case 5:
+	case FormatStep::kBlankWritten:
 		if (result)
 			return finish(op, -WC_EIO);
 		op->kind = WC_IO_FLUSH_CACHE;
-		prog_.pc++;
+		prog_.format = FormatStep::kBlankFlushed;
 		return;
-	case 3:
+	case FormatStep::kBlankFlushed:
 		if (result)
 			return finish(op, result);
 		// Only now is the superblock valid: a crash before this point
 		// leaves a device that is formatted again.
 		sb_.magic = disk::kMagic;
 		encode_chunk(0, static_cast<u8 *>(op->buf), true);
-		op->kind = WC_IO_META_WRITE;
-		op->sector = cfg.start_sector;
-		op->nr_sectors = u32(min<u64>(kMetaChunkBytes, metadata_bytes_) >> kSectorShift);
-		prog_.pc = 4;
+		meta_write(op, WC_IO_META_WRITE, 0, 1);
+		prog_.format = FormatStep::kMagicIssued;
 		return;
-	case 4:
+	case FormatStep::kMagicIssued:
 		op->kind = WC_IO_WAIT;
-		prog_.pc = 5;
+		prog_.format = FormatStep::kMagicWritten;
 		return;
-	default:
-		return finish(op, result);
+	case FormatStep::kMagicWritten:
+		if (result)
+			return finish(op, -WC_EIO);
+		op->kind = WC_IO_FLUSH_CACHE;
+		prog_.format = FormatStep::kMagicFlushed;
+		return;
+	case FormatStep::kMagicFlushed:
+		break;
 	}
+	return finish(op, result);
 }
 
 // --- load: rebuild the state from the metadata (resume) --------------------
@@ -211,59 +233,67 @@ void Cache::load_entries(const u8 *buf, u64 first_byte, u64 bytes)
 	}
 }
 
+// Emits the read of the next piece of metadata; false when all is read.
+bool Cache::emit_meta_read(wc_io_op *op)
+{
+	if (prog_.cursor >= metadata_bytes_)
+		return false;
+	op->kind = WC_IO_META_READ;
+	op->sector = cfg.start_sector + (prog_.cursor >> kSectorShift);
+	op->nr_sectors = u32(min<u64>(WC_META_BUF_BYTES, metadata_bytes_ - prog_.cursor) >>
+			     kSectorShift);
+	return true;
+}
+
+// What could not be read is treated as free, and, the error being
+// latched, never written (I4).
+void Cache::load_unreadable(int result)
+{
+	text::Message<64> m;
+
+	m().str("unable to read metadata: ").sdec(result);
+	set_error(result, m.c_str());
+	for (u64 i = prog_.cursor > disk::kEntriesOffset
+			     ? (prog_.cursor - disk::kEntriesOffset) / sizeof(disk::Entry)
+			     : 0;
+	     i < n_blocks_; i++) {
+		entries_[i] = Entry();
+		entries_[i].set_sector(Entry::kNoSector);
+		entries_[i].set_seq(disk::kFreeSeq);
+		free_.add(u32(i));
+	}
+	prog_.cursor = metadata_bytes_;
+}
+
 void Cache::step_load(wc_io_op *op, int result)
 {
-	switch (prog_.pc) {
-	case 0:
+	switch (prog_.load) {
+	case LoadStep::kStart:
 		reset_containers();
 		dirty_.clear_all(chunk_count());
 		origin_sectors_ = prog_.arg0;
 		seq_count_ = sb_.seq_count;
-		prog_.pc = 1;
-		[[fallthrough]];
-	case 1:
-		if (prog_.cursor < metadata_bytes_) {
-			op->kind = WC_IO_META_READ;
-			op->sector = cfg.start_sector + (prog_.cursor >> kSectorShift);
-			op->nr_sectors = u32(min<u64>(WC_META_BUF_BYTES,
-						      metadata_bytes_ - prog_.cursor) >>
-					     kSectorShift);
-			prog_.pc = 2;
+		prog_.load = LoadStep::kRead;
+		if (emit_meta_read(op))
 			return;
-		}
 		break;
-	case 2:
+	case LoadStep::kRead:
 		if (result) {
-			text::Message<64> m;
-
-			m().str("unable to read metadata: ").sdec(result);
-			set_error(result, m.c_str());
-			// What could not be read is treated as free, and, the
-			// error being latched, never written (I4).
-			for (u64 i = prog_.cursor > disk::kEntriesOffset
-					     ? (prog_.cursor - disk::kEntriesOffset) / sizeof(disk::Entry)
-					     : 0;
-			     i < n_blocks_; i++) {
-				entries_[i] = Entry();
-				entries_[i].set_sector(Entry::kNoSector);
-				entries_[i].set_seq(disk::kFreeSeq);
-				free_.add(u32(i));
-			}
-			prog_.cursor = metadata_bytes_;
+			load_unreadable(result);
 			break;
 		}
-		u64 bytes = u64(op->nr_sectors) << kSectorShift;
-
-		load_entries(static_cast<const u8 *>(op->buf), prog_.cursor, bytes);
-		prog_.cursor += bytes;
-		prog_.pc = 1;
-		return step_load(op, 0);
+		load_entries(static_cast<const u8 *>(op->buf), prog_.cursor,
+			     u64(op->nr_sectors) << kSectorShift);
+		prog_.cursor += u64(op->nr_sectors) << kSectorShift;
+		if (emit_meta_read(op))
+			return;
+		result = 0;
+		break;
+	case LoadStep::kSync:
+		return sync_then_finish(op, result);
 	}
-
-	if (prog_.pc != 3) {
-		verify_watermark();
-		prog_.pc = 3;
-	}
+	verify_watermark();
+	prog_.load = LoadStep::kSync;
 	return sync_then_finish(op, result);
 }
 
@@ -271,8 +301,8 @@ void Cache::step_load(wc_io_op *op, int result)
 
 void Cache::step_commit(wc_io_op *op, int result)
 {
-	switch (prog_.pc) {
-	case 0:
+	switch (prog_.commit) {
+	case CommitStep::kStart:
 		uncommitted_blocks_ = 0;
 		if (error_)
 			return finish(op, -WC_EIO);
@@ -283,39 +313,20 @@ void Cache::step_commit(wc_io_op *op, int result)
 				return finish(op, 0);
 			// Blocks were rewritten in place: make them durable.
 			op->kind = WC_IO_WAIT_CACHE_WRITES;
-			prog_.pc = 20;
+			prog_.commit = CommitStep::kOverwritesWritten;
 			return;
 		}
-		prog_.pc = 1;
+		prog_.commit = CommitStep::kSyncEntries;
+		prog_.sync_before_commit = true;
 		[[fallthrough]];
-	case 1:
-		if (emit_dirty_write(op)) {
-			prog_.writes_pending = true;
+	case CommitStep::kSyncEntries:
+		switch (sync_step(op, result)) {
+		case Sync::kRunning:
 			return;
-		}
-		prog_.sync_cursor = 0;
-		op->kind = WC_IO_WAIT;
-		prog_.pc = 2;
-		return;
-	case 2:
-		prog_.writes_pending = false;
-		if (result) {
-			set_error(-WC_EIO, "error writing metadata");
-			return finish(op, -WC_EIO);
-		}
-		// I1: the data of every entry about to commit must be on
-		// the cache before the flush that precedes the superblock.
-		op->kind = WC_IO_WAIT_CACHE_WRITES;
-		prog_.pc = 3;
-		return;
-	case 3:
-		op->kind = WC_IO_FLUSH_CACHE;
-		prog_.pc = 4;
-		return;
-	case 4:
-		if (result) {
-			flush_failed(result);
-			return finish(op, result);
+		case Sync::kFailed:
+			return finish(op, error_ ? error_ : -WC_EIO);
+		case Sync::kDone:
+			break;
 		}
 		if (seq_count_ + 1 >= Entry::kFreeSeq) {
 			set_error(-WC_EOVERFLOW, "sequence count exhausted");
@@ -327,12 +338,10 @@ void Cache::step_commit(wc_io_op *op, int result)
 		sb_.seq_count = seq_count_;
 		encode_chunk(0, static_cast<u8 *>(op->buf), false);
 		dirty_.clear(0);
-		op->kind = WC_IO_META_WRITE_FUA;
-		op->sector = cfg.start_sector;
-		op->nr_sectors = u32(min<u64>(kMetaChunkBytes, metadata_bytes_) >> kSectorShift);
-		prog_.pc = 5;
+		meta_write(op, WC_IO_META_WRITE_FUA, 0, 1);
+		prog_.commit = CommitStep::kSuperblockWritten;
 		return;
-	case 5:
+	case CommitStep::kSuperblockWritten:
 		if (result) {
 			set_error(result, "error writing superblock");
 			return finish(op, result);
@@ -340,22 +349,23 @@ void Cache::step_commit(wc_io_op *op, int result)
 		overwrote_committed_ = false;
 		if (!free_older_duplicates())
 			return finish(op, 0);
-		prog_.pc = 6;
+		prog_.commit = CommitStep::kSyncFreed;
 		[[fallthrough]];
-	case 6:
+	case CommitStep::kSyncFreed:
 		return sync_then_finish(op, result);
-	case 20:
+	case CommitStep::kOverwritesWritten:
 		op->kind = WC_IO_FLUSH_CACHE;
-		prog_.pc = 21;
+		prog_.commit = CommitStep::kOverwritesFlushed;
 		return;
-	default:
-		if (result) {
-			flush_failed(result);
-			return finish(op, result);
-		}
-		overwrote_committed_ = false;
-		return finish(op, 0);
+	case CommitStep::kOverwritesFlushed:
+		break;
 	}
+	if (result) {
+		flush_failed(result);
+		return finish(op, result);
+	}
+	overwrote_committed_ = false;
+	finish(op, 0);
 }
 
 } // namespace wc

@@ -239,24 +239,25 @@ void Cache::retire_jobs(int flush_result)
 
 void Cache::step_retire(wc_io_op *op, int result)
 {
-	switch (prog_.pc) {
-	case 0:
+	switch (prog_.retire) {
+	case RetireStep::kStart:
 		if (retire_head_ == kNil)
 			return finish(op, 0);
 		// I3: the copies must be durable on the origin first.
 		op->kind = WC_IO_FLUSH_ORIGIN;
-		prog_.pc = 1;
+		prog_.retire = RetireStep::kOriginFlushed;
 		return;
-	case 1:
+	case RetireStep::kOriginFlushed:
 		retire_jobs(result);
 		// Reads mapped to the freed blocks must finish before the
 		// lock is dropped and the blocks can be reused.
 		op->kind = WC_IO_WAIT_CACHE_READS;
-		prog_.pc = 2;
+		prog_.retire = RetireStep::kSync;
 		return;
-	default:
-		return sync_then_finish(op, result);
+	case RetireStep::kSync:
+		break;
 	}
+	return sync_then_finish(op, result);
 }
 
 } // namespace wc
