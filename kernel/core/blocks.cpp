@@ -8,7 +8,7 @@ namespace wc {
 void Cache::reset_containers()
 {
 	index_.init(entries_);
-	free_.init(entries_, cfg.pmem ? Freelist::Order::kFifo : Freelist::Order::kByPosition);
+	free_.init(entries_, mode_->free_order);
 	lru_.init(entries_);
 	superseded_.init(entries_);
 	duplicates_ = false;
@@ -61,7 +61,7 @@ void Cache::cache_new_block(u32 i, u64 sector, u64 now_ms, u32 replaces)
 {
 	entries_[i].set_sector(sector);
 	entries_[i].set_seq(seq_count_);
-	entry_changed(i);
+	entry_cached(i);
 	insert_entry(i, now_ms, replaces);
 	uncommitted_blocks_++;
 }
@@ -82,7 +82,7 @@ void Cache::free_entry(u32 i, bool in_lru)
 		lru_.remove(i);
 	free_.add(i);
 	entries_[i].set_seq(disk::kFreeSeq);
-	entry_changed(i, true);
+	entry_freed(i);
 	events_ |= WC_EV_WAKE_FREELIST;
 }
 
@@ -100,7 +100,7 @@ bool Cache::free_superseded(u64 start, u64 end)
 			superseded_.remove(i);
 			free_.add(i);
 			entries_[i].set_seq(disk::kFreeSeq);
-			entry_changed(i, true);
+			entry_freed(i);
 			events_ |= WC_EV_WAKE_FREELIST;
 			freed = true;
 		}
@@ -109,8 +109,9 @@ bool Cache::free_superseded(u64 start, u64 end)
 	return freed;
 }
 
-// Drops the cached blocks of [start, end) that are not being written back.
-void Cache::discard_range(u64 start, u64 end)
+// Drops the cached blocks of [start, end) that are not being written back;
+// returns whether it freed any (PMEM mode then fences).
+bool Cache::discard_range(u64 start, u64 end)
 {
 	bool freed = false;
 
@@ -129,8 +130,7 @@ void Cache::discard_range(u64 start, u64 end)
 	// In-tree frees both copies of a discarded block; so does this.
 	if (free_superseded(start, end))
 		freed = true;
-	if (freed && cfg.pmem)
-		wc_env_pmem_fence();
+	return freed;
 }
 
 // After a commit, an older committed copy of a sector just committed is
@@ -170,7 +170,7 @@ void Cache::load_one(u32 i, u64 sector, u64 seq)
 		// Free, or written after the last commit: gone.
 		if (seq != disk::kFreeSeq) {
 			e.set_seq(disk::kFreeSeq);
-			entry_changed(i, true);
+			entry_freed(i);
 		}
 		free_.add(i);
 		return;
@@ -200,32 +200,12 @@ void Cache::load_one(u32 i, u64 sector, u64 seq)
 	}
 	if (entries_[old].seq() > seq) {
 		e.set_seq(disk::kFreeSeq);
-		entry_changed(i, true);
+		entry_freed(i);
 		free_.add(i);
 	} else {
 		free_entry(old);
 		insert_entry(i, prog_.arg1);
 	}
-}
-
-void Cache::entry_changed(u32 i, bool seq_only)
-{
-	if (!cfg.pmem) {
-		dirty_.mark_entry(i);
-		return;
-	}
-	if (error_)
-		return;
-	if (seq_only) {
-		// As in-tree: freeing stores only the seq, the sector stays.
-		u64 seq = entries_[i].disk_seq();
-
-		wc_env_pmem_copy(&pmem_entry(i)->seq_count, &seq, sizeof(u64));
-		return;
-	}
-	disk::Entry de = {entries_[i].disk_sector(), entries_[i].disk_seq()};
-
-	wc_env_pmem_copy(pmem_entry(i), &de, sizeof(de));
 }
 
 bool Cache::validate() const

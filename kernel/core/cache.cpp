@@ -26,9 +26,38 @@ int Cache::ssd_geometry(const char **error)
 	return 0;
 }
 
+const Cache::Mode Cache::kSsdMode = {
+	&Cache::map_ssd_flush,
+	&Cache::map_ssd_discard,
+	&Cache::map_ssd_read,
+	&Cache::map_ssd_write,
+	&Cache::step_ssd,
+	&Cache::read_superblock_ssd,
+	&Cache::mark_entry_dirty,
+	&Cache::mark_entry_dirty,
+	Freelist::Order::kByPosition,
+	true,
+};
+
+const Cache::Mode Cache::kPmemMode = {
+	&Cache::map_pmem_flush,
+	&Cache::map_pmem_discard,
+	&Cache::map_pmem_read,
+	&Cache::map_pmem_write,
+	&Cache::step_pmem,
+	&Cache::read_superblock_pmem,
+	&Cache::store_entry_pmem,
+	&Cache::store_seq_pmem,
+	Freelist::Order::kFifo,
+	false,
+};
+
+// Called once the table is parsed, in both modes (with no mapping yet in
+// SSD mode): the mode is known from here on.
 void Cache::set_pmem(void *base, u64 bytes)
 {
-	pmem_ = static_cast<u8 *>(base);
+	mode_ = cfg.pmem ? &kPmemMode : &kSsdMode;
+	pmem_.set(base);
 	area_bytes_ = bytes;
 }
 
@@ -42,13 +71,10 @@ int Cache::check_superblock(const void *first_block, int *need_format,
 	*need_format = 0;
 	if (first_block) {
 		mem_copy(&s, first_block, sizeof(s));
-	} else if (cfg.pmem) {
-		if (wc_env_pmem_read(&s, pmem_, sizeof(s))) {
-			*error = "Hardware memory error when reading superblock";
-			return -WC_EIO;
-		}
 	} else {
-		s = sb_;
+		r = (this->*mode_->read_superblock)(&s, error);
+		if (r)
+			return r;
 	}
 	if (superblock_blank(s)) {
 		*need_format = 1;

@@ -23,6 +23,7 @@
 #include "entry.h"
 #include "freelist.h"
 #include "layout.h"
+#include "meta_pmem.h"
 #include "meta_ssd.h"
 #include "ondisk.h"
 #include "program.h"
@@ -44,7 +45,7 @@ public:
 	// construction
 	int ssd_geometry(const char **error);
 	void set_pmem(void *base, u64 bytes);
-	void *pmem_base() const { return pmem_; }
+	void *pmem_base() const { return pmem_.base(); }
 	int check_superblock(const void *first_block, int *need_format,
 			     const char **error);
 	u64 metadata_sectors() const { return metadata_bytes_ >> kSectorShift; }
@@ -127,23 +128,39 @@ private:
 	u32 pop_from_freelist(u64 expected_block);
 	void free_entry(u32 i, bool in_lru = true);
 	bool free_superseded(u64 start, u64 end);
-	void discard_range(u64 start, u64 end);
+	bool discard_range(u64 start, u64 end);
 	bool free_older_duplicates();
 	void load_one(u32 i, u64 sector, u64 seq);
-	// An entry's metadata changed: SSD mode marks its chunk dirty for
-	// the next metadata write; PMEM mode stores it (durable at the next
-	// fence).  Nothing is stored once the error state is latched (I4).
-	void entry_changed(u32 i, bool seq_only = false);
+	// An entry's metadata changed, its block just cached or freed: SSD
+	// mode marks its chunk dirty for the next metadata write; PMEM mode
+	// stores it (durable at the next fence).
+	void entry_cached(u32 i) { (this->*mode_->store_cached)(i); }
+	void entry_freed(u32 i) { (this->*mode_->store_freed)(i); }
 
-	// PMEM mode: the mapping of metadata and data
-	disk::Entry *pmem_entry(u32 i) const
-	{
-		return reinterpret_cast<disk::Entry *>(pmem_ + disk::entry_offset(i));
-	}
 	u8 *pmem_data(u32 i) const
 	{
-		return pmem_ + metadata_bytes_ + (u64(i) << cfg.block_shift);
+		return pmem_.block(i, metadata_bytes_, cfg.block_shift);
 	}
+
+	// What the two modes do differently, chosen once (set_pmem, when the
+	// table has been parsed) instead of tested at every turn.
+	struct Mode {
+		void (Cache::*map_flush)(const wc_bio &bio, wc_map_result &res);
+		void (Cache::*map_discard)(const wc_bio &bio, wc_map_result &res);
+		void (Cache::*map_read)(const wc_bio &bio, wc_map_result &res);
+		void (Cache::*map_write)(const wc_bio &bio, u64 now_ms,
+					 wc_map_result &res);
+		void (Cache::*program_step)(wc_io_op *op, int result);
+		int (Cache::*read_superblock)(disk::Superblock *s, const char **error);
+		void (Cache::*store_cached)(u32 i);
+		void (Cache::*store_freed)(u32 i);
+		Freelist::Order free_order;
+		// Writeback runs must be contiguous in the cache too (kcopyd
+		// copies a run as one region).
+		bool contiguous_runs;
+	};
+	static const Mode kSsdMode;
+	static const Mode kPmemMode;
 
 	// map.cpp
 	u32 cached_run(u64 sector, u32 nr_sectors) const;
@@ -151,15 +168,15 @@ private:
 	void remap_origin(const wc_bio &bio, u32 following, wc_map_result &res);
 	void read_miss(const wc_bio &bio, u32 following, wc_map_result &res);
 	// map_ssd.cpp
-	void map_flush(const wc_bio &bio, wc_map_result &res);
-	void map_discard(const wc_bio &bio, wc_map_result &res);
-	void map_read(const wc_bio &bio, wc_map_result &res);
-	void map_write(const wc_bio &bio, u64 now_ms, wc_map_result &res);
+	void map_ssd_flush(const wc_bio &bio, wc_map_result &res);
+	void map_ssd_discard(const wc_bio &bio, wc_map_result &res);
+	void map_ssd_read(const wc_bio &bio, wc_map_result &res);
+	void map_ssd_write(const wc_bio &bio, u64 now_ms, wc_map_result &res);
 	void write_ssd_run(const wc_bio &bio, u32 e, bool overwrite, u64 now_ms,
 			   wc_map_result &res);
 	void step_discard(wc_io_op *op, int result);
 	// map_pmem.cpp
-	void map_pmem_flush(wc_map_result &res);
+	void map_pmem_flush(const wc_bio &bio, wc_map_result &res);
 	void map_pmem_discard(const wc_bio &bio, wc_map_result &res);
 	void map_pmem_read(const wc_bio &bio, wc_map_result &res);
 	void map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res);
@@ -171,8 +188,10 @@ private:
 	void verify_watermark();
 	void retire_jobs(int flush_result);
 	void step_retire(wc_io_op *op, int result);
+	void step_retire_pmem(wc_io_op *op, int result);
 
 	// program.cpp
+	void step_ssd(wc_io_op *op, int result);
 	void finish(wc_io_op *op, int error);
 	void sync_then_finish(wc_io_op *op, int result);
 
@@ -189,12 +208,19 @@ private:
 	void step_load(wc_io_op *op, int result);
 	void load_entries(const u8 *buf, u64 first_byte, u64 bytes);
 	void step_commit(wc_io_op *op, int result);
+	int read_superblock_ssd(disk::Superblock *s, const char **error);
+	void mark_entry_dirty(u32 i) { dirty_.mark_entry(i); }
 
 	// meta_pmem.cpp
 	void commit_pmem();
 	int format_pmem();
 	void load_pmem();
 	void step_pmem(wc_io_op *op, int result);
+	int read_superblock_pmem(disk::Superblock *s, const char **error);
+	void store_entry_pmem(u32 i);
+	void store_seq_pmem(u32 i);
+	void pmem_store(void *dst, const void *src, u64 bytes);
+	void pmem_fence();
 
 	// control.cpp
 	void flush_failed(int result);
@@ -203,7 +229,8 @@ private:
 	u64 area_bytes_ = 0;		// cache bytes from start_sector on
 	u64 n_blocks_ = 0;
 	u64 metadata_bytes_ = 0;
-	u8 *pmem_ = nullptr;
+	PmemMap pmem_;			// PMEM: the mapping
+	const Mode *mode_ = &kSsdMode;
 
 	// the superblock as last read or written; seq_count is the live one
 	disk::Superblock sb_ = {};

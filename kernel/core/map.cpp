@@ -15,7 +15,7 @@ void Cache::map(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 	res.copy_sectors = block_sectors();
 
 	if (bio.flags & WC_BIO_PREFLUSH) {
-		cfg.pmem ? map_pmem_flush(res) : map_flush(bio, res);
+		(this->*mode_->map_flush)(bio, res);
 		return;
 	}
 	if ((u32(bio.sector) | bio.nr_sectors) & (block_sectors() - 1)) {
@@ -28,11 +28,11 @@ void Cache::map(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 		return;
 	}
 	if (bio.flags & WC_BIO_DISCARD)
-		cfg.pmem ? map_pmem_discard(bio, res) : map_discard(bio, res);
+		(this->*mode_->map_discard)(bio, res);
 	else if (!(bio.flags & WC_BIO_WRITE))
-		cfg.pmem ? map_pmem_read(bio, res) : map_read(bio, res);
+		(this->*mode_->map_read)(bio, res);
 	else
-		cfg.pmem ? map_pmem_write(bio, now_ms, res) : map_write(bio, now_ms, res);
+		(this->*mode_->map_write)(bio, now_ms, res);
 
 	if (res.action == WC_MAP_REMAP_ORIGIN && cfg.pause_ms &&
 	    (bio.flags & WC_BIO_WRITE) && !(bio.flags & WC_BIO_DISCARD))

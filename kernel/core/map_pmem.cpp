@@ -11,7 +11,7 @@
 
 namespace wc {
 
-void Cache::map_pmem_flush(wc_map_result &res)
+void Cache::map_pmem_flush(const wc_bio &, wc_map_result &res)
 {
 	if (error_)
 		return;
@@ -29,7 +29,8 @@ void Cache::map_pmem_discard(const wc_bio &bio, wc_map_result &res)
 	stats_.discards += block_count(bio.nr_sectors);
 	if (error_)
 		return;
-	discard_range(bio.sector, bio.sector + bio.nr_sectors);
+	if (discard_range(bio.sector, bio.sector + bio.nr_sectors))
+		pmem_fence();
 	res.action = WC_MAP_REMAP_ORIGIN;
 }
 

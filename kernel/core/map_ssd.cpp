@@ -6,7 +6,7 @@
 
 namespace wc {
 
-void Cache::map_flush(const wc_bio &bio, wc_map_result &res)
+void Cache::map_ssd_flush(const wc_bio &bio, wc_map_result &res)
 {
 	if (error_)
 		return;
@@ -20,7 +20,7 @@ void Cache::map_flush(const wc_bio &bio, wc_map_result &res)
 	res.action = WC_MAP_DEFER;
 }
 
-void Cache::map_discard(const wc_bio &bio, wc_map_result &res)
+void Cache::map_ssd_discard(const wc_bio &bio, wc_map_result &res)
 {
 	stats_.discards += block_count(bio.nr_sectors);
 	if (error_)
@@ -28,7 +28,7 @@ void Cache::map_discard(const wc_bio &bio, wc_map_result &res)
 	res.action = WC_MAP_DEFER;
 }
 
-void Cache::map_read(const wc_bio &bio, wc_map_result &res)
+void Cache::map_ssd_read(const wc_bio &bio, wc_map_result &res)
 {
 	u32 e = find_following(bio.sector);
 
@@ -55,7 +55,7 @@ void Cache::map_read(const wc_bio &bio, wc_map_result &res)
 	read_miss(bio, e, res);
 }
 
-void Cache::map_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
+void Cache::map_ssd_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 {
 	bool found_entry = false;
 	u32 e;

@@ -1,19 +1,51 @@
 // SPDX-License-Identifier: GPL-2.0
-// PMEM mode's metadata: it lives in the mapping, stored with cache-line
-// write-back and made durable by fences; only the origin has I/O.
-//
-// Persistence invariant, kept here and by map_pmem_write and insert_entry:
-//  I5. A committed block is never rewritten in place.  Its new copy takes
-//      its place in the index and the LRU at once; the old block leaves
-//      both for the superseded list but stays allocated, and its entry
-//      stays valid on the media, until the commit that makes the new copy
-//      durable has been fenced.  Only then is it freed (commit_pmem).
-//      A power loss before that finds the old copy, committed, and drops
-//      the new uncommitted one.
+// PMEM mode's metadata: stores to the mapping, fences, and the programs,
+// which need no I/O but an origin flush.  I5 is stated in meta_pmem.h.
 #include "cache.h"
 #include "../include/wc_env.h"
 
 namespace wc {
+
+// The one path of every store to the metadata (I4).
+void Cache::pmem_store(void *dst, const void *src, u64 bytes)
+{
+	wc_env_pmem_copy(dst, src, bytes);
+}
+
+// Makes the stores before it durable.
+void Cache::pmem_fence()
+{
+	wc_env_pmem_fence();
+}
+
+int Cache::read_superblock_pmem(disk::Superblock *s, const char **error)
+{
+	if (wc_env_pmem_read(s, pmem_.superblock(), sizeof(*s))) {
+		*error = "Hardware memory error when reading superblock";
+		return -WC_EIO;
+	}
+	return 0;
+}
+
+// Nothing is stored once the error state is latched (I4).
+void Cache::store_entry_pmem(u32 i)
+{
+	if (error_)
+		return;
+	disk::Entry de = {entries_[i].disk_sector(), entries_[i].disk_seq()};
+
+	pmem_store(pmem_.entry(i), &de, sizeof(de));
+}
+
+// As in-tree: freeing stores only the seq, the sector stays.
+void Cache::store_seq_pmem(u32 i)
+{
+	if (error_)
+		return;
+	u64 seq = entries_[i].disk_seq();
+
+	pmem_store(&pmem_.entry(i)->seq_count, &seq, sizeof(u64));
+}
 
 // PMEM commit: the entries and data were stored with cache-line write-back;
 // one fence makes them durable, then the superblock's seq_count commits
@@ -27,16 +59,15 @@ void Cache::commit_pmem()
 		set_error(-WC_EOVERFLOW, "sequence count exhausted");
 		return;
 	}
-	wc_env_pmem_fence();
+	pmem_fence();
 	seq_count_++;
 	sb_.seq_count = seq_count_;
-	wc_env_pmem_copy(pmem_ + __builtin_offsetof(disk::Superblock, seq_count),
-			 &seq_count_, sizeof(u64));
-	wc_env_pmem_fence();
+	pmem_store(&pmem_.superblock()->seq_count, &seq_count_, sizeof(u64));
+	pmem_fence();
 	bool freed = free_superseded(0, ~0ULL);
 
 	if (free_older_duplicates() || freed)
-		wc_env_pmem_fence();
+		pmem_fence();
 }
 
 int Cache::format_pmem()
@@ -58,16 +89,16 @@ int Cache::format_pmem()
 	s.version = disk::kVersion;
 	s.block_size = cfg.block_size;
 	s.n_blocks = n;
-	wc_env_pmem_copy(pmem_, &s, sizeof(s));
+	pmem_store(pmem_.superblock(), &s, sizeof(s));
 	for (u64 i = 0; i < n; i++) {
-		wc_env_pmem_copy(pmem_entry(u32(i)), &blank, sizeof(blank));
+		pmem_store(pmem_.entry(u32(i)), &blank, sizeof(blank));
 		if (!(i & 4095))
 			wc_env_yield();
 	}
-	wc_env_pmem_fence();
+	pmem_fence();
 	// The magic last: a crash before it leaves a blank device.
-	wc_env_pmem_copy(pmem_, &magic, sizeof(magic));
-	wc_env_pmem_fence();
+	pmem_store(pmem_.superblock(), &magic, sizeof(magic));
+	pmem_fence();
 	sb_ = s;
 	sb_.magic = magic;
 	return 0;
@@ -80,7 +111,7 @@ void Cache::load_pmem()
 
 	reset_containers();
 	origin_sectors_ = prog_.arg0;
-	r = wc_env_pmem_read(&s, pmem_, sizeof(s));
+	r = wc_env_pmem_read(&s, pmem_.superblock(), sizeof(s));
 	// An unreadable seq_count commits nothing (as in-tree): every entry
 	// is then taken as uncommitted, so none is read.
 	bool sb_readable = !r;
@@ -102,7 +133,7 @@ void Cache::load_pmem()
 		// readable (the error state stops writes and writeback, so
 		// nothing is written over them).
 		if (sb_readable) {
-			r = wc_env_pmem_read(&de, pmem_entry(u32(i)), sizeof(de));
+			r = wc_env_pmem_read(&de, pmem_.entry(u32(i)), sizeof(de));
 			if (r) {
 				text::Message<96> m;
 
@@ -116,7 +147,7 @@ void Cache::load_pmem()
 		if (!(i & 4095))
 			wc_env_yield();
 	}
-	wc_env_pmem_fence();
+	pmem_fence();
 	verify_watermark();
 }
 
@@ -132,25 +163,11 @@ void Cache::step_pmem(wc_io_op *op, int result)
 		commit_pmem();
 		return finish(op, error_ ? -WC_EIO : 0);
 	case WC_PROG_DISCARD:
-		discard_range(prog_.arg0, prog_.arg1);
+		if (discard_range(prog_.arg0, prog_.arg1))
+			pmem_fence();
 		return finish(op, 0);
 	case WC_PROG_RETIRE:
-		if (prog_.retire == RetireStep::kStart) {
-			if (retire_head_ == kNil)
-				return finish(op, 0);
-			prog_.retire = RetireStep::kOriginFlushed;
-			// With nofua the copies were written without FUA:
-			// flush the origin before the blocks are freed (I3).
-			if (!cfg.writeback_fua) {
-				op->kind = WC_IO_FLUSH_ORIGIN;
-				return;
-			}
-			result = 0;
-		}
-		retire_jobs(result);
-		if (!error_)
-			wc_env_pmem_fence();
-		return finish(op, 0);
+		return step_retire_pmem(op, result);
 	default:
 		return finish(op, -WC_EINVAL);
 	}

@@ -19,10 +19,11 @@ void Cache::program_start(int program, u64 arg0, u64 arg1)
 void Cache::program_step(wc_io_op *op, int result)
 {
 	op->error = 0;
-	if (cfg.pmem) {
-		step_pmem(op, result);
-		return;
-	}
+	(this->*mode_->program_step)(op, result);
+}
+
+void Cache::step_ssd(wc_io_op *op, int result)
+{
 	switch (prog_.kind) {
 	case WC_PROG_FORMAT:
 		step_format(op, result);

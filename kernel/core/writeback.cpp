@@ -134,7 +134,7 @@ int Cache::writeback_plan(u64 now_ms, bool writeback_all, int *requeue)
 				break;
 			if (entries_[g].write_in_progress() || !committed(g))
 				break;
-			if (!cfg.pmem && g != e + 1)
+			if (mode_->contiguous_runs && g != e + 1)
 				break;
 			wb_walked_++;
 			lru_.remove(g);
@@ -258,6 +258,26 @@ void Cache::step_retire(wc_io_op *op, int result)
 		break;
 	}
 	return sync_then_finish(op, result);
+}
+
+void Cache::step_retire_pmem(wc_io_op *op, int result)
+{
+	if (prog_.retire == RetireStep::kStart) {
+		if (retire_head_ == kNil)
+			return finish(op, 0);
+		prog_.retire = RetireStep::kOriginFlushed;
+		// With nofua the copies were written without FUA: flush the
+		// origin before the blocks are freed (I3).
+		if (!cfg.writeback_fua) {
+			op->kind = WC_IO_FLUSH_ORIGIN;
+			return;
+		}
+		result = 0;
+	}
+	retire_jobs(result);
+	if (!error_)
+		pmem_fence();
+	return finish(op, 0);
 }
 
 } // namespace wc
