@@ -14,9 +14,7 @@ void Cache::reset_containers()
 	duplicates_ = false;
 	writeback_size_ = 0;
 	uncommitted_blocks_ = 0;
-	wb_queue_head_ = wb_queue_tail_ = kNil;
-	wb_queued_blocks_ = 0;
-	retire_head_ = kNil;
+	wb_.init(entries_);
 }
 
 u32 Cache::find_exact(u64 sector) const

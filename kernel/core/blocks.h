@@ -4,6 +4,7 @@
 #pragma once
 
 #include "entry.h"
+#include "list.h"
 #include "memory.h"
 
 namespace wc {
@@ -18,6 +19,12 @@ struct ByOrigin {
 		return sa < sb || (sa == sb && base[a].seq() < base[b].seq());
 	}
 };
+
+// Cached blocks, the most recently written first; a block under writeback
+// is off it.
+using LruList = List<struct LruTag>;
+// PMEM: old copies of blocks rewritten since the last commit (I5).
+using SupersededList = List<struct SupersededTag>;
 
 // The entry table has at least one slot, so that it is never empty.
 constexpr u64 entry_slots(u64 n_blocks) { return n_blocks ? n_blocks : 1; }

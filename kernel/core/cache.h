@@ -67,8 +67,8 @@ public:
 	void writeback_done(u32 head, int error);
 	u64 writeback_blocks() const { return writeback_size_; }
 	void *block_data(u32 e) const { return pmem_data(e); }
-	u32 job_next(u32 e) const { return entries_[e].lru[1]; }
-	u64 writeback_queued() const { return wb_queued_blocks_; }
+	u32 job_next(u32 e) const { return wb_.job_next(e); }
+	u64 writeback_queued() const { return wb_.planned_blocks(); }
 
 	// state
 	void set_error(int error, const char *what);
@@ -240,8 +240,8 @@ private:
 	Entry *entries_ = nullptr;
 	DirtyChunks dirty_;		// SSD: one bit per metadata chunk
 	RbTree<ByOrigin> index_;
-	EntryList lru_;
-	EntryList superseded_;		// PMEM: old copies freed at the commit (I5)
+	LruList lru_;
+	SupersededList superseded_;	// PMEM: old copies freed at the commit (I5)
 	Freelist free_;
 
 	u64 writeback_size_ = 0;
@@ -257,12 +257,8 @@ private:
 	Stats stats_ = {};
 
 	// writeback: planned jobs not yet handed out, and finished ones
-	// waiting for WC_PROG_RETIRE.  Job entries chain through lru[1]; job
-	// heads chain through lru[0].
-	u32 wb_queue_head_ = kNil;
-	u32 wb_queue_tail_ = kNil;
-	u64 wb_queued_blocks_ = 0;
-	u32 retire_head_ = kNil;
+	// waiting for WC_PROG_RETIRE
+	WritebackQueue wb_;
 	u32 wb_walked_ = 0;
 	bool wb_waited_writes_ = false;
 	bool wb_sweep_started_ = false;

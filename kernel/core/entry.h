@@ -4,7 +4,8 @@
 // Entries live in one array indexed by cache block.  An entry is either free
 // (in the free tree, SSD, or the free list, PMEM) or cached (in the index
 // and, unless it is being written back, in the LRU list).  The links are
-// 32-bit block indices, so the containers cost no memory of their own.
+// 32-bit block indices, so the containers cost no memory of their own:
+// the tree links are rbtree.h's, the list links list.h's.
 #pragma once
 
 #include "types.h"
@@ -53,7 +54,7 @@ public:
 	u16 age() const { return u16(seq_age_ >> kSeqBits); }
 	void set_age(u16 a) { seq_age_ = (seq_age_ & kSeqMask) | (u64(a) << kSeqBits); }
 
-	u32 lru[2] = {kNil, kNil};	// prev, next
+	u32 lru[2] = {kNil, kNil};	// list links (list.h)
 	u32 child[2] = {kNil, kNil};	// tree links (index or free tree)
 
 private:
@@ -65,68 +66,5 @@ private:
 };
 
 static_assert(sizeof(Entry) == 32, "the per-block memory budget is 32 bytes");
-
-// A doubly linked list threaded through Entry::lru.  front() is the newest.
-class EntryList {
-public:
-	void init(Entry *base)
-	{
-		base_ = base;
-		head_ = tail_ = kNil;
-		size_ = 0;
-	}
-	bool empty() const { return head_ == kNil; }
-	u64 size() const { return size_; }
-	u32 front() const { return head_; }
-	u32 back() const { return tail_; }
-	u32 next(u32 i) const { return base_[i].lru[1]; }
-	u32 prev(u32 i) const { return base_[i].lru[0]; }
-
-	void push_front(u32 i)
-	{
-		base_[i].lru[0] = kNil;
-		base_[i].lru[1] = head_;
-		if (head_ != kNil)
-			base_[head_].lru[0] = i;
-		else
-			tail_ = i;
-		head_ = i;
-		size_++;
-	}
-
-	void push_back(u32 i)
-	{
-		base_[i].lru[1] = kNil;
-		base_[i].lru[0] = tail_;
-		if (tail_ != kNil)
-			base_[tail_].lru[1] = i;
-		else
-			head_ = i;
-		tail_ = i;
-		size_++;
-	}
-
-	void remove(u32 i)
-	{
-		u32 p = base_[i].lru[0], n = base_[i].lru[1];
-
-		if (p != kNil)
-			base_[p].lru[1] = n;
-		else
-			head_ = n;
-		if (n != kNil)
-			base_[n].lru[0] = p;
-		else
-			tail_ = p;
-		base_[i].lru[0] = base_[i].lru[1] = kNil;
-		size_--;
-	}
-
-private:
-	Entry *base_ = nullptr;
-	u32 head_ = kNil;
-	u32 tail_ = kNil;
-	u64 size_ = 0;
-};
 
 } // namespace wc

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "entry.h"
+#include "list.h"
 #include "rbtree.h"
 
 namespace wc {
@@ -51,7 +52,7 @@ private:
 	Order order_ = Order::kByPosition;
 	RbTree<ByPosition> tree_;	// SSD
 	u32 cursor_ = kNil;		// SSD: the next block handed out
-	EntryList fifo_;		// PMEM
+	List<struct FreeFifoTag> fifo_;	// PMEM
 	u64 size_ = 0;
 	u64 high_ = 0;
 	u64 low_ = 0;

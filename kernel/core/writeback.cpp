@@ -45,8 +45,10 @@ void Cache::writeback_begin()
 
 int Cache::writeback_plan(u64 now_ms, bool writeback_all, int *requeue)
 {
-	u32 skipped_head = kNil, skipped_tail = kNil;
+	SkippedList skipped;
 	bool planned = false;
+
+	skipped.init(entries_);
 
 	*requeue = 0;
 	if (error_)
@@ -102,23 +104,19 @@ int Cache::writeback_plan(u64 now_ms, bool writeback_all, int *requeue)
 		if (f != kNil && entries_[f].sector() == entries_[e].sector()) {
 			wb_sweep_cursor_ = index_.next(e);
 			lru_.remove(e);
-			entries_[e].lru[1] = kNil;
-			entries_[e].lru[0] = skipped_tail;
-			if (skipped_tail != kNil)
-				entries_[skipped_tail].lru[1] = e;
-			else
-				skipped_head = e;
-			skipped_tail = e;
+			skipped.push_back(e);
 			continue;
 		}
 
 		// Start a job at e and extend it over blocks that follow it on
 		// the origin and, in SSD mode, on the cache too.
-		u32 head = e, count = 1;
+		JobBlocks job;
+		u32 count = 1;
 
+		job.init(entries_);
 		lru_.remove(e);
 		entries_[e].set_write_in_progress(true);
-		entries_[e].lru[1] = kNil;
+		job.push_back(e);
 		writeback_size_++;
 		f = e;
 		for (;;) {
@@ -139,8 +137,7 @@ int Cache::writeback_plan(u64 now_ms, bool writeback_all, int *requeue)
 			wb_walked_++;
 			lru_.remove(g);
 			entries_[g].set_write_in_progress(true);
-			entries_[g].lru[1] = kNil;
-			entries_[e].lru[1] = g;
+			job.push_back(g);
 			writeback_size_++;
 			e = g;
 			f = g;
@@ -149,41 +146,29 @@ int Cache::writeback_plan(u64 now_ms, bool writeback_all, int *requeue)
 		}
 		wb_sweep_cursor_ = index_.next(f);
 
-		entries_[head].lru[0] = kNil;
-		if (wb_queue_tail_ != kNil)
-			entries_[wb_queue_tail_].lru[0] = head;
-		else
-			wb_queue_head_ = head;
-		wb_queue_tail_ = head;
-		wb_queued_blocks_ += count;
+		wb_.plan(job, count);
 		planned = true;
 	}
 
 	// Skipped blocks go back as the oldest.
-	for (u32 s = skipped_head; s != kNil;) {
-		u32 next = entries_[s].lru[1];
+	for (u32 s = skipped.front(); s != kNil;) {
+		u32 next = skipped.next(s);
 
 		lru_.push_back(s);
 		s = next;
 	}
-	if (skipped_head != kNil && !planned)
+	if (!skipped.empty() && !planned)
 		return WC_WB_WAIT;
 	return planned ? WC_WB_JOBS : WC_WB_IDLE;
 }
 
 bool Cache::writeback_next_job(wc_wb_job *job)
 {
-	u32 head = wb_queue_head_;
-	u32 n = 0;
+	u32 n;
+	u32 head = wb_.take(&n);
 
 	if (head == kNil)
 		return false;
-	wb_queue_head_ = entries_[head].lru[0];
-	if (wb_queue_head_ == kNil)
-		wb_queue_tail_ = kNil;
-	for (u32 e = head; e != kNil; e = entries_[e].lru[1])
-		n++;
-	wb_queued_blocks_ -= n;
 
 	job->head = head;
 	job->nr_blocks = n;
@@ -204,8 +189,7 @@ void Cache::writeback_done(u32 head, int error)
 {
 	if (error)
 		set_error(error, "copy error");
-	entries_[head].lru[0] = retire_head_;
-	retire_head_ = head;
+	wb_.done(head);
 }
 
 // --- retire: free the blocks whose writeback completed ------------------------
@@ -216,24 +200,15 @@ void Cache::retire_jobs(int flush_result)
 	if (flush_result) {
 		flush_failed(flush_result);
 	}
-	for (u32 head = retire_head_; head != kNil;) {
-		u32 next_job = entries_[head].lru[0];
-
-		for (u32 e = head; e != kNil;) {
-			u32 next = entries_[e].lru[1];
-
-			entries_[e].set_write_in_progress(false);
-			entries_[e].lru[0] = entries_[e].lru[1] = kNil;
-			writeback_size_--;
-			// In the error state the blocks stay cached: the
-			// origin may not hold their data.
-			if (!error_)
-				free_entry(e, false);
-			e = next;
-		}
-		head = next_job;
-	}
-	retire_head_ = kNil;
+	wb_.retire_each([&](u32 e) {
+		entries_[e].set_write_in_progress(false);
+		unlink(entries_[e]);
+		writeback_size_--;
+		// In the error state the blocks stay cached: the origin may
+		// not hold their data.
+		if (!error_)
+			free_entry(e, false);
+	});
 	events_ |= WC_EV_WAKE_FREELIST;
 }
 
@@ -241,7 +216,7 @@ void Cache::step_retire(wc_io_op *op, int result)
 {
 	switch (prog_.retire) {
 	case RetireStep::kStart:
-		if (retire_head_ == kNil)
+		if (wb_.retire_empty())
 			return finish(op, 0);
 		// I3: the copies must be durable on the origin first.
 		op->kind = WC_IO_FLUSH_ORIGIN;
@@ -263,7 +238,7 @@ void Cache::step_retire(wc_io_op *op, int result)
 void Cache::step_retire_pmem(wc_io_op *op, int result)
 {
 	if (prog_.retire == RetireStep::kStart) {
-		if (retire_head_ == kNil)
+		if (wb_.retire_empty())
 			return finish(op, 0);
 		prog_.retire = RetireStep::kOriginFlushed;
 		// With nofua the copies were written without FUA: flush the
