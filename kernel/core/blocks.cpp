@@ -12,6 +12,7 @@ void Cache::reset_containers()
 	lru_.init(entries_);
 	superseded_.init(entries_);
 	duplicates_ = false;
+	note_free_unsynced(false);
 	writeback_size_ = 0;
 	uncommitted_blocks_ = 0;
 	wb_.init(entries_);
@@ -68,6 +69,8 @@ u32 Cache::pop_from_freelist(u64 expected_block)
 {
 	u32 e = free_.pop(expected_block);
 
+	WC_DEBUG_CHECK(e == kNil || !frees_unsynced(),
+		       "I2: a block is allocated while a free is not durable");
 	if (e != kNil)
 		verify_watermark();
 	return e;

@@ -20,6 +20,7 @@
 #include "blocks.h"
 #include "config.h"
 #include "control.h"
+#include "debug.h"
 #include "entry.h"
 #include "freelist.h"
 #include "layout.h"
@@ -135,7 +136,29 @@ private:
 	// mode marks its chunk dirty for the next metadata write; PMEM mode
 	// stores it (durable at the next fence).
 	void entry_cached(u32 i) { (this->*mode_->store_cached)(i); }
-	void entry_freed(u32 i) { (this->*mode_->store_freed)(i); }
+	void entry_freed(u32 i)
+	{
+		note_free_unsynced(true);
+		(this->*mode_->store_freed)(i);
+	}
+	// I2, checked in debug builds: no block is allocated while a free is
+	// not yet durable (synced, or fenced in PMEM mode).
+	void note_free_unsynced(bool unsynced)
+	{
+#ifdef WC_CORE_DEBUG
+		frees_unsynced_ = unsynced;
+#else
+		(void)unsynced;
+#endif
+	}
+	bool frees_unsynced() const
+	{
+#ifdef WC_CORE_DEBUG
+		return frees_unsynced_;
+#else
+		return false;
+#endif
+	}
 
 	u8 *pmem_data(u32 i) const
 	{
@@ -231,6 +254,9 @@ private:
 	u64 metadata_bytes_ = 0;
 	PmemMap pmem_;			// PMEM: the mapping
 	const Mode *mode_ = &kSsdMode;
+#ifdef WC_CORE_DEBUG
+	bool frees_unsynced_ = false;
+#endif
 
 	// the superblock as last read or written; seq_count is the live one
 	disk::Superblock sb_ = {};

@@ -9,6 +9,7 @@ namespace wc {
 // The one path of every store to the metadata (I4).
 void Cache::pmem_store(void *dst, const void *src, u64 bytes)
 {
+	WC_DEBUG_CHECK(!error_, "I4: metadata stored after the error latch");
 	wc_env_pmem_copy(dst, src, bytes);
 }
 
@@ -16,6 +17,7 @@ void Cache::pmem_store(void *dst, const void *src, u64 bytes)
 void Cache::pmem_fence()
 {
 	wc_env_pmem_fence();
+	note_free_unsynced(false);
 }
 
 int Cache::read_superblock_pmem(disk::Superblock *s, const char **error)

@@ -64,6 +64,7 @@ void Cache::encode_chunk(u64 chunk, u8 *buf, bool blank_entries) const
 // count) from op->buf, clipped to the metadata area.
 void Cache::meta_write(wc_io_op *op, int kind, u64 first, u64 count)
 {
+	WC_DEBUG_CHECK(!error_, "I4: metadata written after the error latch");
 	op->kind = kind;
 	op->sector = cfg.start_sector + first * (kMetaChunkBytes >> kSectorShift);
 	op->nr_sectors = u32(min<u64>(count * kMetaChunkBytes,
@@ -110,8 +111,11 @@ Cache::Sync Cache::sync_step(wc_io_op *op, int result)
 			return Sync::kRunning;
 		}
 		prog_.sync_cursor = 0;
-		if (!prog_.writes_pending && !prog_.sync_before_commit)
+		if (!prog_.writes_pending && !prog_.sync_before_commit) {
+			// Nothing was dirty: every free is durable already.
+			note_free_unsynced(false);
 			return Sync::kDone;
+		}
 		op->kind = WC_IO_WAIT;
 		prog_.sync = SyncStep::kDirtyWritten;
 		return Sync::kRunning;
@@ -145,6 +149,7 @@ Cache::Sync Cache::sync_step(wc_io_op *op, int result)
 		flush_failed(result);
 		return Sync::kFailed;
 	}
+	note_free_unsynced(false);
 	return Sync::kDone;
 }
 
