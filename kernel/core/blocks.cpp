@@ -43,11 +43,12 @@ u32 Cache::find_lowest_at_or_after(u64 sector) const
 // (I5); `i` takes its place in the index and the LRU.
 void Cache::insert_entry(u32 i, u64 now_ms, u32 replaces)
 {
-	entries_[i].set_free(false);
+	entries_[i].set_state(Entry::State::kCached);
 	if (replaces != kNil) {
 		index_.replace(replaces, i);
 		lru_.remove(replaces);
 		superseded_.push_back(replaces);
+		entries_[replaces].set_state(Entry::State::kSuperseded);
 	} else {
 		index_.insert(i);
 	}
@@ -211,29 +212,25 @@ void Cache::load_one(u32 i, u64 sector, u64 seq)
 
 bool Cache::validate() const
 {
-	u64 cached = 0, free = 0, wip = 0;
+	u64 count[4] = {};
 
 	if (!entries_)
 		return true;
 	if (index_.validate() < 0 || !free_.validate())
 		return false;
-	for (u64 i = 0; i < n_blocks_; i++) {
-		const Entry &e = entries_[i];
-
-		if (e.is_free()) {
-			free++;
-			if (e.write_in_progress())
-				return false;
-		} else {
-			cached++;
-			wip += e.write_in_progress();
-		}
-	}
+	for (u64 i = 0; i < n_blocks_; i++)
+		count[u32(entries_[i].state())]++;
 	for (u32 i = superseded_.front(); i != kNil; i = superseded_.next(i))
-		if (!committed(i) || entries_[i].write_in_progress() || find_exact(entries_[i].sector()) == kNil)
+		if (entries_[i].state() != Entry::State::kSuperseded || !committed(i) ||
+		    find_exact(entries_[i].sector()) == kNil)
 			return false;
-	return free == free_.size() &&
-	       cached == index_.size() + superseded_.size() && wip == writeback_size_ &&
+
+	u64 cached = count[u32(Entry::State::kCached)];
+	u64 wip = count[u32(Entry::State::kWriteback)];
+
+	return count[u32(Entry::State::kFree)] == free_.size() &&
+	       count[u32(Entry::State::kSuperseded)] == superseded_.size() &&
+	       cached + wip == index_.size() && wip == writeback_size_ &&
 	       lru_.size() + wip <= index_.size();
 }
 

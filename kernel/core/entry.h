@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 // The in-memory state of one cache block, 32 bytes for everything.
 //
-// Entries live in one array indexed by cache block.  An entry is either free
-// (in the free tree, SSD, or the free list, PMEM) or cached (in the index
-// and, unless it is being written back, in the LRU list).  The links are
+// Entries live in one array indexed by cache block.  An entry is free (in
+// the free tree, SSD, or the free list, PMEM), cached (in the index and the
+// LRU list), under writeback (in the index and on writeback's lists) or,
+// in PMEM mode, superseded (on the superseded list only).  The links are
 // 32-bit block indices, so the containers cost no memory of their own:
 // the tree links are rbtree.h's, the list links list.h's.
 #pragma once
@@ -33,13 +34,17 @@ public:
 
 	bool red() const { return bits_ & kRed; }
 	void set_red(bool r) { bits_ = r ? (bits_ | kRed) : (bits_ & ~kRed); }
-	bool write_in_progress() const { return bits_ & kWriteInProgress; }
-	void set_write_in_progress(bool w)
+
+	// Which containers the block is in; a new Entry is kCached until it
+	// is put somewhere.  Two bits beside the sector.
+	enum class State : u8 { kCached, kFree, kWriteback, kSuperseded };
+	State state() const { return State((bits_ >> kStateShift) & 3); }
+	void set_state(State s)
 	{
-		bits_ = w ? (bits_ | kWriteInProgress) : (bits_ & ~kWriteInProgress);
+		bits_ = (bits_ & ~(3ULL << kStateShift)) | (u64(s) << kStateShift);
 	}
-	bool is_free() const { return bits_ & kFree; }
-	void set_free(bool f) { bits_ = f ? (bits_ | kFree) : (bits_ & ~kFree); }
+	bool is_free() const { return state() == State::kFree; }
+	bool write_in_progress() const { return state() == State::kWriteback; }
 
 	// The commit sequence number in 48 bits (2^48 commits outlast any
 	// device; larger on-disk values are refused), with all ones meaning
@@ -59,8 +64,8 @@ public:
 
 private:
 	static constexpr u64 kRed = 1ULL << 63;
-	static constexpr u64 kWriteInProgress = 1ULL << 62;
-	static constexpr u64 kFree = 1ULL << 61;
+	static constexpr u32 kStateShift = 61;
+	static_assert(kStateShift >= kSectorBits && kStateShift + 2 <= 63);
 	u64 bits_ = 0;
 	u64 seq_age_ = 0;
 };

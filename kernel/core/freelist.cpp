@@ -16,7 +16,7 @@ void Freelist::init(Entry *base, Order order)
 
 void Freelist::add(u32 i)
 {
-	base_[i].set_free(true);
+	base_[i].set_state(Entry::State::kFree);
 	if (order_ == Order::kFifo) {
 		fifo_.push_back(i);
 	} else {

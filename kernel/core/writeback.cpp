@@ -115,7 +115,7 @@ int Cache::writeback_plan(u64 now_ms, bool writeback_all, int *requeue)
 
 		job.init(entries_);
 		lru_.remove(e);
-		entries_[e].set_write_in_progress(true);
+		entries_[e].set_state(Entry::State::kWriteback);
 		job.push_back(e);
 		writeback_size_++;
 		f = e;
@@ -136,7 +136,7 @@ int Cache::writeback_plan(u64 now_ms, bool writeback_all, int *requeue)
 				break;
 			wb_walked_++;
 			lru_.remove(g);
-			entries_[g].set_write_in_progress(true);
+			entries_[g].set_state(Entry::State::kWriteback);
 			job.push_back(g);
 			writeback_size_++;
 			e = g;
@@ -201,7 +201,7 @@ void Cache::retire_jobs(int flush_result)
 		flush_failed(flush_result);
 	}
 	wb_.retire_each([&](u32 e) {
-		entries_[e].set_write_in_progress(false);
+		entries_[e].set_state(Entry::State::kCached);
 		unlink(entries_[e]);
 		writeback_size_--;
 		// In the error state the blocks stay cached: the origin may
