@@ -1,20 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 // The writecache state machine: the facade over the core's concerns.
 //
-// Cache is the one object behind wc_core.h; its member functions are
-// spread over one file per concern:
-//   cache.cpp      construction: geometry, superblock check, allocation
+// Cache is the one object behind wc_core.h (api.cpp).  Its state is the
+// sub-objects of the headers below; its member functions are spread over
+// one file per concern, each with at most one header of its own:
+//   cache.cpp      construction: the mode, geometry, superblock check,
+//                  allocation
 //   layout.*       the layout rule and the superblock checks (pure)
-//   blocks.*       the entry table, index, LRU, superseded list, validate()
-//   freelist.*     the free blocks and the watermarks
-//   map.cpp        the map paths' common part
-//   map_ssd.cpp    SSD mode's map paths and deferred discard
+//   blocks.*       the entry table, index, LRU, superseded list, lookups,
+//                  caching and freeing, validate()
+//   freelist.*     the free blocks (sorted or FIFO) and the watermarks
+//   list.h         the intrusive lists through the entries
+//   map.cpp        what the two modes' map paths share
+//   map_ssd.cpp    SSD mode's map paths and its deferred discard
 //   map_pmem.cpp   PMEM mode's map paths
-//   writeback.*    the planner, the job queue, retire (I3)
-//   program.cpp    the I/O programs' runner
-//   meta_ssd.*     SSD metadata: dirty chunks, encoding, programs (I1, I2, I4)
-//   meta_pmem.cpp  PMEM metadata: stores, fences, commit, load, format (I5)
+//   writeback.*    the planner, the job queues, retire (I3)
+//   program.*      the I/O programs' runner and their named steps
+//   meta_ssd.*     SSD metadata: dirty chunks, encoding, the sync, format,
+//                  load and commit (I1, I2, I4)
+//   meta_pmem.*    PMEM metadata: stores, fences, commit, load, format (I5)
 //   control.*      messages, status, the error latch
+//   debug.h        the invariant checks of debug builds
+// The mode (SSD or PMEM) is chosen once: Mode below.
 #pragma once
 
 #include "blocks.h"

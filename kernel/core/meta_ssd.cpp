@@ -1,20 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // SSD mode's metadata: the entries encoded in chunks, the dirty chunks
 // written and flushed, and the programs that format, load and commit.
-//
-// Persistence invariants, kept here (with the lock the caller holds across
-// each program, see program.cpp):
-//  I1. A block's data is durable on the cache device before any on-disk
-//      entry that maps it becomes committed: commit writes the entries,
-//      waits for the remapped data writes, flushes the cache device, and
-//      only then writes the superblock's new seq_count with FUA.  (PMEM
-//      mode: commit_pmem fences before it stores seq_count.)
-//  I2. A cache block is reused only after the on-disk entry that mapped it
-//      says "free" durably: freeing marks the entry's metadata dirty and the
-//      same locked section writes and flushes it before any allocation can
-//      run.  (PMEM mode: the freeing code fences before it returns.)
-//  I4. Once the error state is latched, no metadata is written again: a
-//      failing device must not turn a transient error into lost entries.
+// The invariants this file keeps, I1, I2 and I4, are stated in meta_ssd.h.
 #include "cache.h"
 #include "../include/wc_env.h"
 

@@ -1,6 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 // SSD mode's metadata: the area is written in chunks, and a bitmap says
 // which chunks changed since they were last written.
+//
+// Persistence invariants, kept by meta_ssd.cpp (with the lock the caller
+// holds across each program, see program.cpp):
+//  I1. A block's data is durable on the cache device before any on-disk
+//      entry that maps it becomes committed: commit writes the entries,
+//      waits for the remapped data writes, flushes the cache device, and
+//      only then writes the superblock's new seq_count with FUA.  (PMEM
+//      mode: commit_pmem fences before it stores seq_count.)
+//  I2. A cache block is reused only after the on-disk entry that mapped it
+//      says "free" durably: freeing marks the entry's metadata dirty and the
+//      same locked section writes and flushes it before any allocation can
+//      run.  (PMEM mode: the freeing code fences before it returns.)
+//      Debug builds check that no block is allocated while a free is not
+//      durable yet (pop_from_freelist).
+//  I4. Once the error state is latched, no metadata is written again: a
+//      failing device must not turn a transient error into lost entries.
+//      Every metadata write goes through meta_write (SSD) or pmem_store
+//      (PMEM); debug builds check the latch there.
 #pragma once
 
 #include "memory.h"
