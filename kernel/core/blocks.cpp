@@ -5,6 +5,8 @@
 
 namespace wc {
 
+template class RbTree<ByOrigin>;
+
 void Cache::reset_containers()
 {
 	index_.init(entries_);
@@ -16,13 +18,6 @@ void Cache::reset_containers()
 	writeback_size_ = 0;
 	uncommitted_blocks_ = 0;
 	wb_.init(entries_);
-}
-
-u32 Cache::find_exact(u64 sector) const
-{
-	u32 e = index_.last_where([&](u32 n) { return entries_[n].sector() <= sector; });
-
-	return (e != kNil && entries_[e].sector() == sector) ? e : kNil;
 }
 
 u32 Cache::find_following(u64 sector) const

@@ -6,6 +6,7 @@
 #include "entry.h"
 #include "list.h"
 #include "memory.h"
+#include "rbtree.h"
 
 namespace wc {
 
@@ -25,6 +26,9 @@ struct ByOrigin {
 using LruList = List<struct LruTag>;
 // PMEM: old copies of blocks rewritten since the last commit (I5).
 using SupersededList = List<struct SupersededTag>;
+
+// Instantiated once, in blocks.cpp (see freelist.h).
+extern template class RbTree<ByOrigin>;
 
 // The entry table has at least one slot, so that it is never empty.
 constexpr u64 entry_slots(u64 n_blocks) { return n_blocks ? n_blocks : 1; }

@@ -28,9 +28,7 @@ int Cache::ssd_geometry(const char **error)
 
 const Cache::Mode Cache::kSsdMode = {
 	&Cache::map_ssd_flush,
-	&Cache::map_ssd_discard,
-	&Cache::map_ssd_read,
-	&Cache::map_ssd_write,
+	&Cache::map_ssd_bio,
 	&Cache::step_ssd,
 	&Cache::read_superblock_ssd,
 	&Cache::mark_entry_dirty,
@@ -41,9 +39,7 @@ const Cache::Mode Cache::kSsdMode = {
 
 const Cache::Mode Cache::kPmemMode = {
 	&Cache::map_pmem_flush,
-	&Cache::map_pmem_discard,
-	&Cache::map_pmem_read,
-	&Cache::map_pmem_write,
+	&Cache::map_pmem_bio,
 	&Cache::step_pmem,
 	&Cache::read_superblock_pmem,
 	&Cache::store_entry_pmem,

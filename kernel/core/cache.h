@@ -176,10 +176,8 @@ private:
 	// table has been parsed) instead of tested at every turn.
 	struct Mode {
 		void (Cache::*map_flush)(const wc_bio &bio, wc_map_result &res);
-		void (Cache::*map_discard)(const wc_bio &bio, wc_map_result &res);
-		void (Cache::*map_read)(const wc_bio &bio, wc_map_result &res);
-		void (Cache::*map_write)(const wc_bio &bio, u64 now_ms,
-					 wc_map_result &res);
+		// An aligned discard, read or write.
+		void (Cache::*map_bio)(const wc_bio &bio, u64 now_ms, wc_map_result &res);
 		void (Cache::*program_step)(wc_io_op *op, int result);
 		int (Cache::*read_superblock)(disk::Superblock *s, const char **error);
 		void (Cache::*store_cached)(u32 i);
@@ -198,6 +196,7 @@ private:
 	void remap_origin(const wc_bio &bio, u32 following, wc_map_result &res);
 	void read_miss(const wc_bio &bio, u32 following, wc_map_result &res);
 	// map_ssd.cpp
+	void map_ssd_bio(const wc_bio &bio, u64 now_ms, wc_map_result &res);
 	void map_ssd_flush(const wc_bio &bio, wc_map_result &res);
 	void map_ssd_discard(const wc_bio &bio, wc_map_result &res);
 	void map_ssd_read(const wc_bio &bio, wc_map_result &res);
@@ -206,6 +205,7 @@ private:
 			   wc_map_result &res);
 	void step_discard(wc_io_op *op, int result);
 	// map_pmem.cpp
+	void map_pmem_bio(const wc_bio &bio, u64 now_ms, wc_map_result &res);
 	void map_pmem_flush(const wc_bio &bio, wc_map_result &res);
 	void map_pmem_discard(const wc_bio &bio, wc_map_result &res);
 	void map_pmem_read(const wc_bio &bio, wc_map_result &res);
@@ -300,5 +300,13 @@ private:
 
 	Program prog_;		// the running program
 };
+
+// The lookup of every map path: inline.
+inline u32 Cache::find_exact(u64 sector) const
+{
+	u32 e = index_.last_where([&](u32 n) { return entries_[n].sector() <= sector; });
+
+	return (e != kNil && entries_[e].sector() == sector) ? e : kNil;
+}
 
 } // namespace wc

@@ -4,6 +4,8 @@
 
 namespace wc {
 
+template class RbTree<ByPosition>;
+
 void Freelist::init(Entry *base, Order order)
 {
 	base_ = base;
@@ -12,44 +14,6 @@ void Freelist::init(Entry *base, Order order)
 	fifo_.init(base);
 	cursor_ = kNil;
 	size_ = 0;
-}
-
-void Freelist::add(u32 i)
-{
-	base_[i].set_state(Entry::State::kFree);
-	if (order_ == Order::kFifo) {
-		fifo_.push_back(i);
-	} else {
-		if (tree_.empty())
-			cursor_ = i;
-		tree_.insert(i);
-	}
-	size_++;
-}
-
-u32 Freelist::pop(u64 expected)
-{
-	u32 e, next;
-
-	if (order_ == Order::kFifo) {
-		e = fifo_.front();
-		if (e == kNil)
-			return kNil;
-		fifo_.remove(e);
-	} else {
-		e = cursor_;
-		if (e == kNil)
-			return kNil;
-		if (expected != kAnyBlock && e != expected)
-			return kNil;
-		next = tree_.next(e);
-		tree_.erase(e);
-		if (next == kNil)
-			next = tree_.first();
-		cursor_ = next;
-	}
-	size_--;
-	return e;
 }
 
 bool Freelist::validate() const

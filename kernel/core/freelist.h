@@ -18,6 +18,11 @@ struct ByPosition {
 	static bool less(const Entry *, u32 a, u32 b) { return a < b; }
 };
 
+// The free tree's out-of-line functions are instantiated once, in
+// freelist.cpp: a copy in two objects breaks the module's link (the
+// copy the linker drops is still named in __mcount_loc).
+extern template class RbTree<ByPosition>;
+
 // pop(): any free block.
 constexpr u64 kAnyBlock = ~0ULL;
 
@@ -29,7 +34,8 @@ public:
 	void init(Entry *base, Order order);
 
 	u64 size() const { return size_; }
-	// Marks block i free and adds it.
+	// Marks block i free and adds it.  (add and pop are on the map path:
+	// inline.)
 	void add(u32 i);
 	// Takes the next free block, or returns kNil.  In SSD mode `expected`
 	// (unless kAnyBlock) is the only block accepted: a run being extended
@@ -57,5 +63,43 @@ private:
 	u64 high_ = 0;
 	u64 low_ = 0;
 };
+
+inline void Freelist::add(u32 i)
+{
+	base_[i].set_state(Entry::State::kFree);
+	if (order_ == Order::kFifo) {
+		fifo_.push_back(i);
+	} else {
+		if (tree_.empty())
+			cursor_ = i;
+		tree_.insert(i);
+	}
+	size_++;
+}
+
+inline u32 Freelist::pop(u64 expected)
+{
+	u32 e, next;
+
+	if (order_ == Order::kFifo) {
+		e = fifo_.front();
+		if (e == kNil)
+			return kNil;
+		fifo_.remove(e);
+	} else {
+		e = cursor_;
+		if (e == kNil)
+			return kNil;
+		if (expected != kAnyBlock && e != expected)
+			return kNil;
+		next = tree_.next(e);
+		tree_.erase(e);
+		if (next == kNil)
+			next = tree_.first();
+		cursor_ = next;
+	}
+	size_--;
+	return e;
+}
 
 } // namespace wc

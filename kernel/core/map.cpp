@@ -27,12 +27,7 @@ void Cache::map(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 		wc_env_log(WC_LOG_ERR, m.c_str());
 		return;
 	}
-	if (bio.flags & WC_BIO_DISCARD)
-		(this->*mode_->map_discard)(bio, res);
-	else if (!(bio.flags & WC_BIO_WRITE))
-		(this->*mode_->map_read)(bio, res);
-	else
-		(this->*mode_->map_write)(bio, now_ms, res);
+	(this->*mode_->map_bio)(bio, now_ms, res);
 
 	if (res.action == WC_MAP_REMAP_ORIGIN && cfg.pause_ms &&
 	    (bio.flags & WC_BIO_WRITE) && !(bio.flags & WC_BIO_DISCARD))

@@ -11,6 +11,16 @@
 
 namespace wc {
 
+void Cache::map_pmem_bio(const wc_bio &bio, u64 now_ms, wc_map_result &res)
+{
+	if (bio.flags & WC_BIO_DISCARD)
+		map_pmem_discard(bio, res);
+	else if (!(bio.flags & WC_BIO_WRITE))
+		map_pmem_read(bio, res);
+	else
+		map_pmem_write(bio, now_ms, res);
+}
+
 void Cache::map_pmem_flush(const wc_bio &, wc_map_result &res)
 {
 	if (error_)

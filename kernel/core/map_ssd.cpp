@@ -6,6 +6,16 @@
 
 namespace wc {
 
+void Cache::map_ssd_bio(const wc_bio &bio, u64 now_ms, wc_map_result &res)
+{
+	if (bio.flags & WC_BIO_DISCARD)
+		map_ssd_discard(bio, res);
+	else if (!(bio.flags & WC_BIO_WRITE))
+		map_ssd_read(bio, res);
+	else
+		map_ssd_write(bio, now_ms, res);
+}
+
 void Cache::map_ssd_flush(const wc_bio &bio, wc_map_result &res)
 {
 	if (error_)

@@ -287,7 +287,6 @@ void Cache::step_load(wc_io_op *op, int result)
 		prog_.cursor += u64(op->nr_sectors) << kSectorShift;
 		if (emit_meta_read(op))
 			return;
-		result = 0;
 		break;
 	case LoadStep::kSync:
 		return sync_then_finish(op, result);
