@@ -211,7 +211,8 @@ private:
 	void map_pmem_read(const wc_bio &bio, wc_map_result &res);
 	void map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res);
 
-	// writeback.cpp
+	// writeback.cpp (the age stamps and the watermark check, on the map
+	// path, are inline below)
 	bool aged(u32 i, u64 now_ms) const;
 	u32 age_unit_ms() const;
 	u16 age_stamp(u64 now_ms) const;
@@ -301,12 +302,34 @@ private:
 	Program prog_;		// the running program
 };
 
-// The lookup of every map path: inline.
+// On the map path, and so inline: the lookup, the age stamps, the
+// watermark check.
 inline u32 Cache::find_exact(u64 sector) const
 {
 	u32 e = index_.last_where([&](u32 n) { return entries_[n].sector() <= sector; });
 
 	return (e != kNil && entries_[e].sector() == sector) ? e : kNil;
+}
+
+// Ages are 16-bit stamps in units of max_age/4096 (at least 1 ms): they
+// compare correctly up to 16 times max_age, and an older block that reads
+// as young is caught a little later, once the stamp difference has grown
+// past the threshold again.
+inline u32 Cache::age_unit_ms() const
+{
+	return max<u32>(1, (cfg.max_age_ms + 4095) / 4096);
+}
+
+inline u16 Cache::age_stamp(u64 now_ms) const
+{
+	return u16(now_ms / age_unit_ms());
+}
+
+// Free blocks fell to the high watermark: writeback must run.
+inline void Cache::verify_watermark()
+{
+	if (free_.size() + writeback_size_ <= free_.high())
+		events_ |= WC_EV_KICK_WRITEBACK;
 }
 
 } // namespace wc

@@ -5,20 +5,7 @@
 
 namespace wc {
 
-// Ages are 16-bit stamps in units of max_age/4096 (at least 1 ms): they
-// compare correctly up to 16 times max_age, and an older block that reads
-// as young is caught a little later, once the stamp difference has grown
-// past the threshold again.
-u32 Cache::age_unit_ms() const
-{
-	return max<u32>(1, (cfg.max_age_ms + 4095) / 4096);
-}
-
-u16 Cache::age_stamp(u64 now_ms) const
-{
-	return u16(now_ms / age_unit_ms());
-}
-
+// Whether block i is older than max_age (the stamps: cache.h).
 bool Cache::aged(u32 i, u64 now_ms) const
 {
 	if (!cfg.max_age_set)
@@ -27,12 +14,6 @@ bool Cache::aged(u32 i, u64 now_ms) const
 	u32 threshold = (cfg.max_age_ms - cfg.max_age_ms / kMaxAgeDiv) / age_unit_ms();
 
 	return age >= threshold;
-}
-
-void Cache::verify_watermark()
-{
-	if (free_.size() + writeback_size_ <= free_.high())
-		events_ |= WC_EV_KICK_WRITEBACK;
 }
 
 void Cache::writeback_begin()
