@@ -1,73 +1,45 @@
 // SPDX-License-Identifier: GPL-2.0
-// The writecache state machine.
+// The writecache state machine: the facade over the core's concerns.
 //
-// Persistence invariants (SSD mode), kept by every program in program.cpp:
-//  I1. A block's data is durable on the cache device before any on-disk
-//      entry that maps it becomes committed: commit writes the entries,
-//      waits for the remapped data writes, flushes the cache device, and
-//      only then writes the superblock's new seq_count with FUA.
-//  I2. A cache block is reused only after the on-disk entry that mapped it
-//      says "free" durably: freeing marks the entry's metadata dirty and the
-//      same locked section writes and flushes it before any allocation can
-//      run (the caller's lock is held across the whole program).
-//  I3. A block is freed after writeback only once its data is durable on
-//      the origin: WC_PROG_RETIRE flushes the origin first.
-//  I4. Once the error state is latched, no metadata is written again: a
-//      failing device must not turn a transient error into lost entries.
-//
-// PMEM mode:
-//  I5. A committed block is never rewritten in place.  Its new copy takes
-//      its place in the index and the LRU at once; the old block leaves
-//      both for the superseded list but stays allocated, and its entry
-//      stays valid on the media, until the commit that makes the new copy
-//      durable has been fenced.  Only then is it freed (commit_pmem).
-//      A power loss before that finds the old copy, committed, and drops
-//      the new uncommitted one.
+// Cache is the one object behind wc_core.h (api.cpp).  Its state is the
+// sub-objects of the headers below; its member functions are spread over
+// one file per concern, each with at most one header of its own:
+//   cache.cpp      construction: the mode, geometry, superblock check,
+//                  allocation
+//   layout.*       the layout rule and the superblock checks (pure)
+//   blocks.*       the entry table, index, LRU, superseded list, lookups,
+//                  caching and freeing, validate()
+//   freelist.*     the free blocks (sorted or FIFO) and the watermarks
+//   list.h         the intrusive lists through the entries
+//   map.cpp        what the two modes' map paths share
+//   map_ssd.cpp    SSD mode's map paths and its deferred discard
+//   map_pmem.cpp   PMEM mode's map paths
+//   writeback.*    the planner, the job queues, retire (I3)
+//   program.*      the I/O programs' runner and their named steps
+//   meta_ssd.*     SSD metadata: dirty chunks, encoding, the sync, format,
+//                  load and commit (I1, I2, I4)
+//   meta_pmem.*    PMEM metadata: stores, fences, commit, load, format (I5)
+//   control.*      messages, status, the error latch
+//   debug.h        the invariant checks of debug builds
+// The mode (SSD or PMEM) is chosen once: Mode below.
 #pragma once
 
+#include "blocks.h"
 #include "config.h"
+#include "control.h"
+#include "debug.h"
 #include "entry.h"
+#include "freelist.h"
+#include "layout.h"
+#include "meta_pmem.h"
+#include "meta_ssd.h"
 #include "ondisk.h"
+#include "program.h"
 #include "rbtree.h"
+#include "writeback.h"
 #include "../include/wc_core.h"
 
 namespace wc {
-
-struct ByOrigin {
-	static bool less(const Entry *base, u32 a, u32 b)
-	{
-		u64 sa = base[a].sector(), sb = base[b].sector();
-
-		return sa < sb || (sa == sb && base[a].seq() < base[b].seq());
-	}
-};
-
-struct ByPosition {
-	static bool less(const Entry *, u32 a, u32 b) { return a < b; }
-};
-
-struct Stats {
-	u64 reads;
-	u64 read_hits;
-	u64 writes;
-	u64 write_hits_uncommitted;
-	u64 write_hits_committed;
-	u64 writes_around;
-	u64 writes_allocate;
-	u64 writes_blocked_on_freelist;
-	u64 flushes;
-	u64 discards;
-};
-
-// The metadata area is written in chunks of this size; a dirty bit per chunk.
-constexpr u32 kMetaChunkBytes = 4096;
-// Writeback runs are at most this many blocks (BIO_MAX_VECS).
-constexpr u32 kMaxWritebackRun = 256;
-// Blocks walked per writeback pass before the work is requeued.
-constexpr u32 kWritebackLatency = 64;
-constexpr u32 kMaxAgeDiv = 16;
-
-int calculate_layout(u64 bytes, u32 block_size, u64 *n_blocks, u64 *meta_bytes);
 
 class Cache {
 public:
@@ -81,7 +53,7 @@ public:
 	// construction
 	int ssd_geometry(const char **error);
 	void set_pmem(void *base, u64 bytes);
-	void *pmem_base() const { return pmem_; }
+	void *pmem_base() const { return pmem_.base(); }
 	int check_superblock(const void *first_block, int *need_format,
 			     const char **error);
 	u64 metadata_sectors() const { return metadata_bytes_ >> kSectorShift; }
@@ -103,8 +75,8 @@ public:
 	void writeback_done(u32 head, int error);
 	u64 writeback_blocks() const { return writeback_size_; }
 	void *block_data(u32 e) const { return pmem_data(e); }
-	u32 job_next(u32 e) const { return entries_[e].lru[1]; }
-	u64 writeback_queued() const { return wb_queued_blocks_; }
+	u32 job_next(u32 e) const { return wb_.job_next(e); }
+	u64 writeback_queued() const { return wb_.planned_blocks(); }
 
 	// state
 	void set_error(int error, const char *what);
@@ -128,7 +100,7 @@ public:
 	void status(text::Emitter &out) const;
 
 	// For tests and tools: read-only views.
-	u64 free_blocks() const { return freelist_size_; }
+	u64 free_blocks() const { return free_.size(); }
 	u64 seq_count() const { return seq_count_; }
 	// The superblock as last read or written.
 	const disk::Superblock &superblock() const { return sb_; }
@@ -154,91 +126,145 @@ private:
 		return sectors >> (cfg.block_shift - kSectorShift);
 	}
 
-	// containers
+	// blocks.cpp
 	void reset_containers();
 	u32 find_exact(u64 sector) const;
 	u32 find_following(u64 sector) const;
 	u32 find_lowest_at_or_after(u64 sector) const;
 	void insert_entry(u32 i, u64 now_ms, u32 replaces = kNil);
 	void cache_new_block(u32 i, u64 sector, u64 now_ms, u32 replaces = kNil);
-	bool free_superseded(u64 start, u64 end);
-	void add_to_freelist(u32 i);
-	u32 pop_from_freelist(u64 expected_cache_sector);
+	u32 pop_from_freelist(u64 expected_block);
 	void free_entry(u32 i, bool in_lru = true);
-	// An entry's metadata changed: SSD mode marks its chunk dirty for
-	// the next metadata write; PMEM mode stores it (durable at the next
-	// fence).  Nothing is stored once the error state is latched (I4).
-	void entry_changed(u32 i, bool seq_only = false);
-	void mark_dirty(u32 i);
-	void verify_watermark();
-
-	// PMEM mode: the mapping of metadata and data
-	disk::Entry *pmem_entry(u32 i) const
+	bool free_superseded(u64 start, u64 end);
+	bool discard_range(u64 start, u64 end);
+	bool free_older_duplicates();
+	void load_one(u32 i, u64 sector, u64 seq);
+	// An entry's metadata changed, its block just cached or freed: SSD
+	// mode marks its chunk dirty for the next metadata write; PMEM mode
+	// stores it (durable at the next fence).
+	void entry_cached(u32 i) { (this->*mode_->store_cached)(i); }
+	void entry_freed(u32 i)
 	{
-		return reinterpret_cast<disk::Entry *>(pmem_ + disk::entry_offset(i));
+		note_free_unsynced(true);
+		(this->*mode_->store_freed)(i);
 	}
+	// I2, checked in debug builds: no block is allocated while a free is
+	// not yet durable (synced, or fenced in PMEM mode).
+	void note_free_unsynced(bool unsynced)
+	{
+#ifdef WC_CORE_DEBUG
+		frees_unsynced_ = unsynced;
+#else
+		(void)unsynced;
+#endif
+	}
+	bool frees_unsynced() const
+	{
+#ifdef WC_CORE_DEBUG
+		return frees_unsynced_;
+#else
+		return false;
+#endif
+	}
+
 	u8 *pmem_data(u32 i) const
 	{
-		return pmem_ + metadata_bytes_ + (u64(i) << cfg.block_shift);
+		return pmem_.block(i, metadata_bytes_, cfg.block_shift);
 	}
-	void commit_pmem();
-	void discard_range(u64 start, u64 end);
-	int format_pmem();
-	void load_pmem();
 
-	// map
+	// What the two modes do differently, chosen once (set_pmem, when the
+	// table has been parsed) instead of tested at every turn.
+	struct Mode {
+		void (Cache::*map_flush)(const wc_bio &bio, wc_map_result &res);
+		// An aligned discard, read or write.
+		void (Cache::*map_bio)(const wc_bio &bio, u64 now_ms, wc_map_result &res);
+		void (Cache::*program_step)(wc_io_op *op, int result);
+		int (Cache::*read_superblock)(disk::Superblock *s, const char **error);
+		void (Cache::*store_cached)(u32 i);
+		void (Cache::*store_freed)(u32 i);
+		Freelist::Order free_order;
+		// Writeback runs must be contiguous in the cache too (kcopyd
+		// copies a run as one region).
+		bool contiguous_runs;
+	};
+	static const Mode kSsdMode;
+	static const Mode kPmemMode;
+
+	// map.cpp
 	u32 cached_run(u64 sector, u32 nr_sectors) const;
 	u32 adjacent_run(u32 e, u32 max_blocks, bool *uncommitted) const;
-	void map_pmem_read(const wc_bio &bio, wc_map_result &res);
-	void map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res);
-	void map_flush(const wc_bio &bio, wc_map_result &res);
-	void map_discard(const wc_bio &bio, wc_map_result &res);
-	void map_read(const wc_bio &bio, wc_map_result &res);
-	void map_write(const wc_bio &bio, u64 now_ms, wc_map_result &res);
 	void remap_origin(const wc_bio &bio, u32 following, wc_map_result &res);
 	void read_miss(const wc_bio &bio, u32 following, wc_map_result &res);
+	// map_ssd.cpp
+	void map_ssd_bio(const wc_bio &bio, u64 now_ms, wc_map_result &res);
+	void map_ssd_flush(const wc_bio &bio, wc_map_result &res);
+	void map_ssd_discard(const wc_bio &bio, wc_map_result &res);
+	void map_ssd_read(const wc_bio &bio, wc_map_result &res);
+	void map_ssd_write(const wc_bio &bio, u64 now_ms, wc_map_result &res);
 	void write_ssd_run(const wc_bio &bio, u32 e, bool overwrite, u64 now_ms,
 			   wc_map_result &res);
-
-	// programs (program.cpp)
-	enum class Sync { kRunning, kDone, kFailed };
-	Sync sync_step(wc_io_op *op, int result);
-	bool emit_dirty_write(wc_io_op *op);
-	void encode_chunk(u64 chunk, u8 *buf, bool blank_entries) const;
-	static u64 chunk_count(u64 metadata_bytes)
-	{
-		return (metadata_bytes + kMetaChunkBytes - 1) / kMetaChunkBytes;
-	}
-	u64 chunk_count() const { return chunk_count(metadata_bytes_); }
-	static u64 entry_slots(u64 n_blocks) { return n_blocks ? n_blocks : 1; }
-	// The dirty bitmap, one bit per chunk, and a guard word.
-	static u64 dirty_words(u64 metadata_bytes)
-	{
-		return (chunk_count(metadata_bytes) + 63) / 64 + 1;
-	}
-	void finish(wc_io_op *op, int error);
-	void sync_then_finish(wc_io_op *op, int result);
-	void flush_failed(int result);
-	void step_format(wc_io_op *op, int result);
-	void step_load(wc_io_op *op, int result);
-	void step_commit(wc_io_op *op, int result);
-	void step_retire(wc_io_op *op, int result);
 	void step_discard(wc_io_op *op, int result);
-	void step_pmem(wc_io_op *op, int result);
-	void retire_jobs(int flush_result);
-	void load_entries(const u8 *buf, u64 first_byte, u64 bytes);
-	void load_one(u32 i, u64 sector, u64 seq);
-	bool free_older_duplicates();
+	// map_pmem.cpp
+	void map_pmem_bio(const wc_bio &bio, u64 now_ms, wc_map_result &res);
+	void map_pmem_flush(const wc_bio &bio, wc_map_result &res);
+	void map_pmem_discard(const wc_bio &bio, wc_map_result &res);
+	void map_pmem_read(const wc_bio &bio, wc_map_result &res);
+	void map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res);
 
+	// writeback.cpp (the age stamps and the watermark check, on the map
+	// path, are inline below)
 	bool aged(u32 i, u64 now_ms) const;
 	u32 age_unit_ms() const;
 	u16 age_stamp(u64 now_ms) const;
+	void verify_watermark();
+	void retire_jobs(int flush_result);
+	void step_retire(wc_io_op *op, int result);
+	void step_retire_pmem(wc_io_op *op, int result);
+
+	// program.cpp
+	void step_ssd(wc_io_op *op, int result);
+	void finish(wc_io_op *op, int error);
+	void sync_then_finish(wc_io_op *op, int result);
+
+	// meta_ssd.cpp
+	enum class Sync { kRunning, kDone, kFailed };
+	Sync sync_step(wc_io_op *op, int result);
+	void meta_write(wc_io_op *op, int kind, u64 first, u64 count);
+	bool emit_dirty_write(wc_io_op *op);
+	bool emit_meta_read(wc_io_op *op);
+	void load_unreadable(int result);
+	void encode_chunk(u64 chunk, u8 *buf, bool blank_entries) const;
+	u64 chunk_count() const { return DirtyChunks::chunk_count(metadata_bytes_); }
+	void step_format(wc_io_op *op, int result);
+	void step_load(wc_io_op *op, int result);
+	void load_entries(const u8 *buf, u64 first_byte, u64 bytes);
+	void step_commit(wc_io_op *op, int result);
+	int read_superblock_ssd(disk::Superblock *s, const char **error);
+	void mark_entry_dirty(u32 i) { dirty_.mark_entry(i); }
+
+	// meta_pmem.cpp
+	void commit_pmem();
+	int format_pmem();
+	void load_pmem();
+	void step_pmem(wc_io_op *op, int result);
+	int read_superblock_pmem(disk::Superblock *s, const char **error);
+	void store_entry_pmem(u32 i);
+	void store_seq_pmem(u32 i);
+	void pmem_store(void *dst, const void *src, u64 bytes);
+	void pmem_fence();
+
+	// control.cpp
+	void flush_failed(int result);
 
 	// geometry
 	u64 area_bytes_ = 0;		// cache bytes from start_sector on
 	u64 n_blocks_ = 0;
 	u64 metadata_bytes_ = 0;
-	u8 *pmem_ = nullptr;
+	PmemMap pmem_;			// PMEM: the mapping
+	const Mode *mode_ = &kSsdMode;
+#ifdef WC_CORE_DEBUG
+	bool frees_unsynced_ = false;
+#endif
 
 	// the superblock as last read or written; seq_count is the live one
 	disk::Superblock sb_ = {};
@@ -246,19 +272,14 @@ private:
 	u64 origin_sectors_ = 0;
 
 	Entry *entries_ = nullptr;
-	u64 *dirty_ = nullptr;		// one bit per metadata chunk
+	DirtyChunks dirty_;		// SSD: one bit per metadata chunk
 	RbTree<ByOrigin> index_;
-	RbTree<ByPosition> free_tree_;	// SSD: free blocks by position
-	EntryList free_list_;		// PMEM: free blocks, FIFO
-	EntryList lru_;
-	EntryList superseded_;		// PMEM: old copies freed at the commit (I5)
-	u32 current_free_ = kNil;
+	LruList lru_;
+	SupersededList superseded_;	// PMEM: old copies freed at the commit (I5)
+	Freelist free_;
 
-	u64 freelist_size_ = 0;
 	u64 writeback_size_ = 0;
 	u64 uncommitted_blocks_ = 0;
-	u64 freelist_high_ = 0;
-	u64 freelist_low_ = 0;
 	int error_ = 0;
 	bool overwrote_committed_ = false;
 	// A new copy of a block was cached beside an old one that was being
@@ -270,28 +291,45 @@ private:
 	Stats stats_ = {};
 
 	// writeback: planned jobs not yet handed out, and finished ones
-	// waiting for WC_PROG_RETIRE.  Job entries chain through lru[1]; job
-	// heads chain through lru[0].
-	u32 wb_queue_head_ = kNil;
-	u32 wb_queue_tail_ = kNil;
-	u64 wb_queued_blocks_ = 0;
-	u32 retire_head_ = kNil;
+	// waiting for WC_PROG_RETIRE
+	WritebackQueue wb_;
 	u32 wb_walked_ = 0;
 	bool wb_waited_writes_ = false;
 	bool wb_sweep_started_ = false;
 	static constexpr u32 kSweepUnpositioned = 0xfffffffeU;
 	u32 wb_sweep_cursor_ = kNil;
 
-	// the running program
-	struct Program {
-		int kind = 0;
-		int pc = 0;
-		u64 cursor = 0;		// chunk or byte position
-		u64 arg0 = 0, arg1 = 0;
-		bool writes_pending = false;
-		int sync_pc = 0;
-		u64 sync_cursor = 0;
-	} prog_;
+	Program prog_;		// the running program
 };
+
+// On the map path, and so inline: the lookup, the age stamps, the
+// watermark check.
+inline u32 Cache::find_exact(u64 sector) const
+{
+	u32 e = index_.last_where([&](u32 n) { return entries_[n].sector() <= sector; });
+
+	return (e != kNil && entries_[e].sector() == sector) ? e : kNil;
+}
+
+// Ages are 16-bit stamps in units of max_age/4096 (at least 1 ms): they
+// compare correctly up to 16 times max_age, and an older block that reads
+// as young is caught a little later, once the stamp difference has grown
+// past the threshold again.
+inline u32 Cache::age_unit_ms() const
+{
+	return max<u32>(1, (cfg.max_age_ms + 4095) / 4096);
+}
+
+inline u16 Cache::age_stamp(u64 now_ms) const
+{
+	return u16(now_ms / age_unit_ms());
+}
+
+// Free blocks fell to the high watermark: writeback must run.
+inline void Cache::verify_watermark()
+{
+	if (free_.size() + writeback_size_ <= free_.high())
+		events_ |= WC_EV_KICK_WRITEBACK;
+}
 
 } // namespace wc

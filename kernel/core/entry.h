@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 // The in-memory state of one cache block, 32 bytes for everything.
 //
-// Entries live in one array indexed by cache block.  An entry is either free
-// (in the free tree, SSD, or the free list, PMEM) or cached (in the index
-// and, unless it is being written back, in the LRU list).  The links are
-// 32-bit block indices, so the containers cost no memory of their own.
+// Entries live in one array indexed by cache block.  An entry is free (in
+// the free tree, SSD, or the free list, PMEM), cached (in the index and the
+// LRU list), under writeback (in the index and on writeback's lists) or,
+// in PMEM mode, superseded (on the superseded list only).  The links are
+// 32-bit block indices, so the containers cost no memory of their own:
+// the tree links are rbtree.h's, the list links list.h's.
 #pragma once
 
 #include "types.h"
@@ -32,13 +34,17 @@ public:
 
 	bool red() const { return bits_ & kRed; }
 	void set_red(bool r) { bits_ = r ? (bits_ | kRed) : (bits_ & ~kRed); }
-	bool write_in_progress() const { return bits_ & kWriteInProgress; }
-	void set_write_in_progress(bool w)
+
+	// Which containers the block is in; a new Entry is kCached until it
+	// is put somewhere.  Two bits beside the sector.
+	enum class State : u8 { kCached, kFree, kWriteback, kSuperseded };
+	State state() const { return State((bits_ >> kStateShift) & 3); }
+	void set_state(State s)
 	{
-		bits_ = w ? (bits_ | kWriteInProgress) : (bits_ & ~kWriteInProgress);
+		bits_ = (bits_ & ~(3ULL << kStateShift)) | (u64(s) << kStateShift);
 	}
-	bool is_free() const { return bits_ & kFree; }
-	void set_free(bool f) { bits_ = f ? (bits_ | kFree) : (bits_ & ~kFree); }
+	bool is_free() const { return state() == State::kFree; }
+	bool write_in_progress() const { return state() == State::kWriteback; }
 
 	// The commit sequence number in 48 bits (2^48 commits outlast any
 	// device; larger on-disk values are refused), with all ones meaning
@@ -53,80 +59,17 @@ public:
 	u16 age() const { return u16(seq_age_ >> kSeqBits); }
 	void set_age(u16 a) { seq_age_ = (seq_age_ & kSeqMask) | (u64(a) << kSeqBits); }
 
-	u32 lru[2] = {kNil, kNil};	// prev, next
+	u32 lru[2] = {kNil, kNil};	// list links (list.h)
 	u32 child[2] = {kNil, kNil};	// tree links (index or free tree)
 
 private:
 	static constexpr u64 kRed = 1ULL << 63;
-	static constexpr u64 kWriteInProgress = 1ULL << 62;
-	static constexpr u64 kFree = 1ULL << 61;
+	static constexpr u32 kStateShift = 61;
+	static_assert(kStateShift >= kSectorBits && kStateShift + 2 <= 63);
 	u64 bits_ = 0;
 	u64 seq_age_ = 0;
 };
 
 static_assert(sizeof(Entry) == 32, "the per-block memory budget is 32 bytes");
-
-// A doubly linked list threaded through Entry::lru.  front() is the newest.
-class EntryList {
-public:
-	void init(Entry *base)
-	{
-		base_ = base;
-		head_ = tail_ = kNil;
-		size_ = 0;
-	}
-	bool empty() const { return head_ == kNil; }
-	u64 size() const { return size_; }
-	u32 front() const { return head_; }
-	u32 back() const { return tail_; }
-	u32 next(u32 i) const { return base_[i].lru[1]; }
-	u32 prev(u32 i) const { return base_[i].lru[0]; }
-
-	void push_front(u32 i)
-	{
-		base_[i].lru[0] = kNil;
-		base_[i].lru[1] = head_;
-		if (head_ != kNil)
-			base_[head_].lru[0] = i;
-		else
-			tail_ = i;
-		head_ = i;
-		size_++;
-	}
-
-	void push_back(u32 i)
-	{
-		base_[i].lru[1] = kNil;
-		base_[i].lru[0] = tail_;
-		if (tail_ != kNil)
-			base_[tail_].lru[1] = i;
-		else
-			head_ = i;
-		tail_ = i;
-		size_++;
-	}
-
-	void remove(u32 i)
-	{
-		u32 p = base_[i].lru[0], n = base_[i].lru[1];
-
-		if (p != kNil)
-			base_[p].lru[1] = n;
-		else
-			head_ = n;
-		if (n != kNil)
-			base_[n].lru[0] = p;
-		else
-			tail_ = p;
-		base_[i].lru[0] = base_[i].lru[1] = kNil;
-		size_--;
-	}
-
-private:
-	Entry *base_ = nullptr;
-	u32 head_ = kNil;
-	u32 tail_ = kNil;
-	u64 size_ = 0;
-};
 
 } // namespace wc

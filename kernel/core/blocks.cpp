@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0
+// The cached blocks: lookups, caching and freeing, validate().
+#include "cache.h"
+#include "../include/wc_env.h"
+
+namespace wc {
+
+template class RbTree<ByOrigin>;
+
+void Cache::reset_containers()
+{
+	index_.init(entries_);
+	free_.init(entries_, mode_->free_order);
+	lru_.init(entries_);
+	superseded_.init(entries_);
+	duplicates_ = false;
+	note_free_unsynced(false);
+	writeback_size_ = 0;
+	uncommitted_blocks_ = 0;
+	wb_.init(entries_);
+}
+
+u32 Cache::find_following(u64 sector) const
+{
+	u32 e = find_exact(sector);
+
+	if (e != kNil)
+		return e;
+	return index_.lower_bound([&](u32 n) { return entries_[n].sector() <= sector; });
+}
+
+u32 Cache::find_lowest_at_or_after(u64 sector) const
+{
+	return index_.lower_bound([&](u32 n) { return entries_[n].sector() < sector; });
+}
+
+// `replaces`: a committed block of the same sector that `i` supersedes
+// (I5); `i` takes its place in the index and the LRU.
+void Cache::insert_entry(u32 i, u64 now_ms, u32 replaces)
+{
+	entries_[i].set_state(Entry::State::kCached);
+	if (replaces != kNil) {
+		index_.replace(replaces, i);
+		lru_.remove(replaces);
+		superseded_.push_back(replaces);
+		entries_[replaces].set_state(Entry::State::kSuperseded);
+	} else {
+		index_.insert(i);
+	}
+	lru_.push_front(i);
+	entries_[i].set_age(age_stamp(now_ms));
+}
+
+// A block just taken from the free list now caches `sector`, uncommitted.
+void Cache::cache_new_block(u32 i, u64 sector, u64 now_ms, u32 replaces)
+{
+	entries_[i].set_sector(sector);
+	entries_[i].set_seq(seq_count_);
+	entry_cached(i);
+	insert_entry(i, now_ms, replaces);
+	uncommitted_blocks_++;
+}
+
+u32 Cache::pop_from_freelist(u64 expected_block)
+{
+	u32 e = free_.pop(expected_block);
+
+	WC_DEBUG_CHECK(e == kNil || !frees_unsynced(),
+		       "I2: a block is allocated while a free is not durable");
+	if (e != kNil)
+		verify_watermark();
+	return e;
+}
+
+void Cache::free_entry(u32 i, bool in_lru)
+{
+	index_.erase(i);
+	if (in_lru)
+		lru_.remove(i);
+	free_.add(i);
+	entries_[i].set_seq(disk::kFreeSeq);
+	entry_freed(i);
+	events_ |= WC_EV_WAKE_FREELIST;
+}
+
+// Frees the superseded blocks (I5) whose sector is in [start, end): all of
+// them after a commit, those of a discarded range otherwise.  Returns
+// whether it freed any: the caller fences the freed entries.
+bool Cache::free_superseded(u64 start, u64 end)
+{
+	bool freed = false;
+
+	for (u32 i = superseded_.front(); i != kNil;) {
+		u32 next = superseded_.next(i);
+
+		if (entries_[i].sector() >= start && entries_[i].sector() < end) {
+			superseded_.remove(i);
+			free_.add(i);
+			entries_[i].set_seq(disk::kFreeSeq);
+			entry_freed(i);
+			events_ |= WC_EV_WAKE_FREELIST;
+			freed = true;
+		}
+		i = next;
+	}
+	return freed;
+}
+
+// Drops the cached blocks of [start, end) that are not being written back;
+// returns whether it freed any (PMEM mode then fences).
+bool Cache::discard_range(u64 start, u64 end)
+{
+	bool freed = false;
+
+	for (u32 e = find_lowest_at_or_after(start);
+	     e != kNil && entries_[e].sector() < end;) {
+		u32 next = index_.next(e);
+
+		if (!entries_[e].write_in_progress()) {
+			if (!committed(e) && uncommitted_blocks_)
+				uncommitted_blocks_--;
+			free_entry(e);
+			freed = true;
+		}
+		e = next;
+	}
+	// In-tree frees both copies of a discarded block; so does this.
+	if (free_superseded(start, end))
+		freed = true;
+	return freed;
+}
+
+// After a commit, an older committed copy of a sector just committed is
+// garbage; free it unless it is being written back (then retire frees it).
+// Such copies exist only when duplicates_ says so: the search is skipped
+// otherwise.  Returns whether entries were freed (they need a sync).
+bool Cache::free_older_duplicates()
+{
+	u64 just_committed = seq_count_ - 1;
+	bool freed = false;
+
+	if (!duplicates_)
+		return false;
+	duplicates_ = false;
+	for (u32 e = lru_.front(); e != kNil && entries_[e].seq() == just_committed;
+	     e = lru_.next(e)) {
+		u32 p = index_.prev(e);
+
+		if (p != kNil && entries_[p].sector() == entries_[e].sector() &&
+		    !entries_[p].write_in_progress()) {
+			free_entry(p);
+			freed = true;
+		}
+	}
+	return freed;
+}
+
+// Loading: entry i as the metadata says, against those loaded before it.
+void Cache::load_one(u32 i, u64 sector, u64 seq)
+{
+	Entry &e = entries_[i];
+
+	e = Entry();
+	e.set_sector(sector >= Entry::kMaxSector ? Entry::kNoSector : sector);
+	e.set_seq(seq);
+	if (!(seq < seq_count_)) {
+		// Free, or written after the last commit: gone.
+		if (seq != disk::kFreeSeq) {
+			e.set_seq(disk::kFreeSeq);
+			entry_freed(i);
+		}
+		free_.add(i);
+		return;
+	}
+	if (sector >= Entry::kMaxSector) {
+		text::Message<128> m;
+
+		m().str("entry ").dec(i).str(" has an invalid sector ").dec(sector);
+		set_error(-WC_EINVAL, m.c_str());
+		e.set_seq(disk::kFreeSeq);
+		free_.add(i);
+		return;
+	}
+
+	u32 old = find_exact(sector);
+
+	if (old == kNil) {
+		insert_entry(i, prog_.arg1);
+		return;
+	}
+	if (entries_[old].seq() == seq) {
+		text::Message<160> m;
+
+		m().str("two identical entries, position ").dec(i);
+		m().str(", sector ").dec(sector).str(", sequence ").dec(seq);
+		set_error(-WC_EINVAL, m.c_str());
+	}
+	if (entries_[old].seq() > seq) {
+		e.set_seq(disk::kFreeSeq);
+		entry_freed(i);
+		free_.add(i);
+	} else {
+		free_entry(old);
+		insert_entry(i, prog_.arg1);
+	}
+}
+
+bool Cache::validate() const
+{
+	u64 count[4] = {};
+
+	if (!entries_)
+		return true;
+	if (index_.validate() < 0 || !free_.validate())
+		return false;
+	for (u64 i = 0; i < n_blocks_; i++)
+		count[u32(entries_[i].state())]++;
+	for (u32 i = superseded_.front(); i != kNil; i = superseded_.next(i))
+		if (entries_[i].state() != Entry::State::kSuperseded || !committed(i) ||
+		    find_exact(entries_[i].sector()) == kNil)
+			return false;
+
+	u64 cached = count[u32(Entry::State::kCached)];
+	u64 wip = count[u32(Entry::State::kWriteback)];
+
+	return count[u32(Entry::State::kFree)] == free_.size() &&
+	       count[u32(Entry::State::kSuperseded)] == superseded_.size() &&
+	       cached + wip == index_.size() && wip == writeback_size_ &&
+	       lru_.size() + wip <= index_.size();
+}
+
+} // namespace wc

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+// The free blocks, and the watermarks that say when writeback must make
+// more of them.
+//
+// SSD mode keeps free blocks sorted by position and hands them out in
+// order from a cursor, so that consecutive writes land contiguously; PMEM
+// mode has no use for that and keeps a FIFO, as in-tree does (O(1)).  The
+// order is chosen once, when the containers are set up for the mode.
+#pragma once
+
+#include "entry.h"
+#include "list.h"
+#include "rbtree.h"
+
+namespace wc {
+
+struct ByPosition {
+	static bool less(const Entry *, u32 a, u32 b) { return a < b; }
+};
+
+// The free tree's out-of-line functions are instantiated once, in
+// freelist.cpp: a copy in two objects breaks the module's link (the
+// copy the linker drops is still named in __mcount_loc).
+extern template class RbTree<ByPosition>;
+
+// pop(): any free block.
+constexpr u64 kAnyBlock = ~0ULL;
+
+class Freelist {
+public:
+	enum class Order : u8 { kByPosition, kFifo };
+
+	// Empties the free blocks (the watermarks stay).
+	void init(Entry *base, Order order);
+
+	u64 size() const { return size_; }
+	// Marks block i free and adds it.  (add and pop are on the map path:
+	// inline.)
+	void add(u32 i);
+	// Takes the next free block, or returns kNil.  In SSD mode `expected`
+	// (unless kAnyBlock) is the only block accepted: a run being extended
+	// must stay contiguous.
+	u32 pop(u64 expected = kAnyBlock);
+	// The containers agree with the count.
+	bool validate() const;
+
+	// Writeback starts when free blocks fall to `high` and, once started,
+	// goes on while they stay at or below `low` (counting the blocks
+	// under writeback, which become free).
+	void set_watermarks(u64 n_blocks, i32 high_wm, i32 low_wm);
+	// The cleaner writes everything back.
+	void set_cleaner(u64 n_blocks) { high_ = low_ = n_blocks; }
+	u64 high() const { return high_; }
+	u64 low() const { return low_; }
+
+private:
+	Entry *base_ = nullptr;
+	Order order_ = Order::kByPosition;
+	RbTree<ByPosition> tree_;	// SSD
+	u32 cursor_ = kNil;		// SSD: the next block handed out
+	List<struct FreeFifoTag> fifo_;	// PMEM
+	u64 size_ = 0;
+	u64 high_ = 0;
+	u64 low_ = 0;
+};
+
+inline void Freelist::add(u32 i)
+{
+	base_[i].set_state(Entry::State::kFree);
+	if (order_ == Order::kFifo) {
+		fifo_.push_back(i);
+	} else {
+		if (tree_.empty())
+			cursor_ = i;
+		tree_.insert(i);
+	}
+	size_++;
+}
+
+inline u32 Freelist::pop(u64 expected)
+{
+	u32 e, next;
+
+	if (order_ == Order::kFifo) {
+		e = fifo_.front();
+		if (e == kNil)
+			return kNil;
+		fifo_.remove(e);
+	} else {
+		e = cursor_;
+		if (e == kNil)
+			return kNil;
+		if (expected != kAnyBlock && e != expected)
+			return kNil;
+		next = tree_.next(e);
+		tree_.erase(e);
+		if (next == kNil)
+			next = tree_.first();
+		cursor_ = next;
+	}
+	size_--;
+	return e;
+}
+
+} // namespace wc
