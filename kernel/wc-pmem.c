@@ -161,7 +161,7 @@ struct bio *wc_pmem_writeback_bio(struct wc_target *wc, const struct wc_wb_job *
 {
 	unsigned int bs = wc_core_block_size(wc->core);
 	unsigned int left = job->nr_sectors << SECTOR_SHIFT;
-	unsigned int e = job->head;
+	struct wc_block b = job->head;
 	struct bio *bio;
 
 	bio = bio_alloc_bioset(wc->origin->bdev, job->nr_blocks,
@@ -169,7 +169,7 @@ struct bio *wc_pmem_writeback_bio(struct wc_target *wc, const struct wc_wb_job *
 			       GFP_NOIO, &wc->bio_set);
 	bio->bi_iter.bi_sector = job->origin_sector;
 	while (left) {
-		void *addr = wc_core_block_data(wc->core, e);
+		void *addr = wc_core_block_data(wc->core, b);
 		unsigned int len = min(left, bs);
 
 		if (is_vmalloc_addr(addr))
@@ -179,7 +179,7 @@ struct bio *wc_pmem_writeback_bio(struct wc_target *wc, const struct wc_wb_job *
 			return NULL;
 		}
 		left -= len;
-		e = wc_core_job_next(wc->core, e);
+		b = wc_core_job_next(wc->core, b);
 	}
 	return bio;
 }

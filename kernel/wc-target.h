@@ -94,7 +94,7 @@ struct wc_target {
 struct wc_copy {
 	struct list_head list;
 	struct wc_target *wc;
-	unsigned int head;
+	struct wc_block head;
 	int error;
 };
 
@@ -129,7 +129,7 @@ void wc_meta_init(struct wc_target *wc);
 
 /* wc-writeback.c: writeback jobs, their retirement, the work items */
 void wc_submit_job(void *ctx, const struct wc_wb_job *job);
-int wc_pop_done(void *ctx, unsigned int *head, int *error);
+int wc_pop_done(void *ctx, struct wc_block *head, int *error);
 void wc_writeback_work(struct work_struct *work);
 void wc_commit_work(struct work_struct *work);
 void wc_retire_work(struct work_struct *work);

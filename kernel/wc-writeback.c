@@ -110,7 +110,7 @@ void wc_submit_job(void *ctx, const struct wc_wb_job *job)
 }
 
 /* The retire work's completions, one by one; only that work calls this. */
-int wc_pop_done(void *ctx, unsigned int *head, int *error)
+int wc_pop_done(void *ctx, struct wc_block *head, int *error)
 {
 	struct wc_target *wc = ctx;
 	struct wc_copy *c = list_first_entry_or_null(&wc->retiring, struct wc_copy, list);

@@ -278,7 +278,7 @@ void Model::op_submit_job(void *ctx, const wc_wb_job *job)
 	m->wb_blocks_ += job->nr_blocks;
 }
 
-int Model::op_pop_done(void *ctx, unsigned *head, int *error)
+int Model::op_pop_done(void *ctx, wc_block *head, int *error)
 {
 	Model *m = self(ctx);
 
@@ -351,7 +351,7 @@ int Model::copy_job_default(const wc_wb_job &job)
 	if (pmem_) {
 		// Straight from the mapping, block by block.
 		size_t bs = wc_core_block_size(core_);
-		unsigned e = job.head;
+		wc_block e = job.head;
 
 		for (size_t off = 0; off < data.size(); off += bs) {
 			memcpy(&data[off], wc_core_block_data(core_, e),

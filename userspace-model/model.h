@@ -105,7 +105,7 @@ private:
 	static void op_remap(void *ctx, void *bio, const wc_bio *b, const wc_map_result *res);
 	static void op_copy_pmem(void *ctx, void *bio, void *pmem, unsigned bytes);
 	static void op_submit_job(void *ctx, const wc_wb_job *job);
-	static int op_pop_done(void *ctx, unsigned *head, int *error);
+	static int op_pop_done(void *ctx, wc_block *head, int *error);
 	static int op_suspended(void *ctx);
 	static void op_finish_work(void *ctx, int drain);
 	static void op_bug(void *ctx, const char *what);
@@ -124,7 +124,7 @@ private:
 	bool suspended_ = false;
 	unsigned freelist_stalls_ = 0;
 	uint64_t wb_blocks_ = 0;	// blocks handed to copy_job, ever
-	std::vector<std::pair<unsigned, int>> done_;	// finished jobs
+	std::vector<std::pair<wc_block, int>> done_;	// finished jobs
 };
 
 } // namespace wc::model

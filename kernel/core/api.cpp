@@ -115,10 +115,11 @@ void wc_core_superblock(const wc_core *core, struct wc_superblock_info *sb)
 	sb->seq_count = C(core).seq_count();
 }
 
-int wc_core_block_state(const wc_core *core, unsigned long long i,
+int wc_core_block_state(const wc_core *core, wc_block b,
 			unsigned long long *sector, unsigned long long *seq)
 {
 	const Cache &c = C(core);
+	wc::u64 i = b.index;
 
 	if (i >= c.n_blocks() || c.entries()[i].is_free())
 		return 0;
@@ -166,14 +167,14 @@ int wc_core_writeback_next_job(wc_core *core, wc_wb_job *job)
 	return C(core).writeback_next_job(job);
 }
 
-void *wc_core_block_data(const wc_core *core, unsigned int e)
+void *wc_core_block_data(const wc_core *core, wc_block b)
 {
-	return C(core).block_data(e);
+	return C(core).block_data(b.index);
 }
 
-unsigned int wc_core_job_next(const wc_core *core, unsigned int e)
+wc_block wc_core_job_next(const wc_core *core, wc_block b)
 {
-	return C(core).job_next(e);
+	return {C(core).job_next(b.index)};
 }
 
 unsigned long long wc_core_writeback_queued(const wc_core *core)
@@ -181,9 +182,9 @@ unsigned long long wc_core_writeback_queued(const wc_core *core)
 	return C(core).writeback_queued();
 }
 
-void wc_core_writeback_done(wc_core *core, unsigned int head, int error)
+void wc_core_writeback_done(wc_core *core, wc_block head, int error)
 {
-	C(core).writeback_done(head, error);
+	C(core).writeback_done(head.index, error);
 }
 
 unsigned long long wc_core_writeback_blocks(const wc_core *core)
@@ -223,6 +224,15 @@ unsigned int wc_core_writeback_jobs(const wc_core *core)
 }
 
 int wc_core_writeback_fua(const wc_core *core) { return C(core).cfg.writeback_fua; }
+
+void wc_core_status_fields(const wc_core *core, unsigned long long *fields)
+{
+	wc::u64 f[WC_STATUS_NR_FIELDS];
+
+	C(core).status_fields(f);
+	for (unsigned int i = 0; i < WC_STATUS_NR_FIELDS; i++)
+		fields[i] = f[i];
+}
 
 void wc_core_status(const wc_core *core, char *buf, unsigned int len)
 {

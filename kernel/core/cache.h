@@ -98,6 +98,7 @@ public:
 	}
 	bool cleaner() const { return cleaner_; }
 	void status(text::Emitter &out) const;
+	void status_fields(u64 (&fields)[WC_STATUS_NR_FIELDS]) const;
 
 	// For tests and tools: read-only views.
 	u64 free_blocks() const { return free_.size(); }

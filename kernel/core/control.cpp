@@ -59,16 +59,35 @@ int Cache::message(u32 argc, char **argv, int *action)
 	return 0;
 }
 
+void Cache::status_fields(u64 (&f)[WC_STATUS_NR_FIELDS]) const
+{
+	f[WC_STATUS_ERROR] = error_ ? 1 : 0;
+	f[WC_STATUS_BLOCKS] = n_blocks_;
+	f[WC_STATUS_FREE] = free_.size();
+	f[WC_STATUS_WRITEBACK] = writeback_size_;
+	f[WC_STATUS_READS] = stats_.reads;
+	f[WC_STATUS_READ_HITS] = stats_.read_hits;
+	f[WC_STATUS_WRITES] = stats_.writes;
+	f[WC_STATUS_WRITE_HITS_UNCOMMITTED] = stats_.write_hits_uncommitted;
+	f[WC_STATUS_WRITE_HITS_COMMITTED] = stats_.write_hits_committed;
+	f[WC_STATUS_WRITES_AROUND] = stats_.writes_around;
+	f[WC_STATUS_WRITES_ALLOCATE] = stats_.writes_allocate;
+	f[WC_STATUS_WRITES_BLOCKED_ON_FREELIST] = stats_.writes_blocked_on_freelist;
+	f[WC_STATUS_FLUSHES] = stats_.flushes;
+	f[WC_STATUS_DISCARDS] = stats_.discards;
+}
+
+// The fields in wc_core.h's order, separated by single spaces.
 void Cache::status(text::Emitter &out) const
 {
-	out.dec(error_ ? 1 : 0).chr(' ').dec(n_blocks_).chr(' ');
-	out.dec(free_.size()).chr(' ').dec(writeback_size_).chr(' ');
-	out.dec(stats_.reads).chr(' ').dec(stats_.read_hits).chr(' ');
-	out.dec(stats_.writes).chr(' ').dec(stats_.write_hits_uncommitted).chr(' ');
-	out.dec(stats_.write_hits_committed).chr(' ').dec(stats_.writes_around).chr(' ');
-	out.dec(stats_.writes_allocate).chr(' ');
-	out.dec(stats_.writes_blocked_on_freelist).chr(' ');
-	out.dec(stats_.flushes).chr(' ').dec(stats_.discards);
+	u64 f[WC_STATUS_NR_FIELDS];
+
+	status_fields(f);
+	for (u32 i = 0; i < WC_STATUS_NR_FIELDS; i++) {
+		if (i)
+			out.chr(' ');
+		out.dec(f[i]);
+	}
 }
 
 } // namespace wc

@@ -151,7 +151,7 @@ bool Cache::writeback_next_job(wc_wb_job *job)
 	if (head == kNil)
 		return false;
 
-	job->head = head;
+	job->head.index = head;
 	job->nr_blocks = n;
 	job->cache_sector = cache_sector(head);
 	job->origin_sector = entries_[head].sector();

@@ -77,7 +77,7 @@ void wc_drv_writeback(struct wc_driver *d)
 /* Frees the blocks of finished jobs; the core flushes the origin first (I3). */
 void wc_drv_retire(struct wc_driver *d)
 {
-	unsigned int head;
+	struct wc_block head;
 	int error;
 
 	wc_drv_lock(d);

@@ -41,6 +41,15 @@ extern "C" {
 
 struct wc_core;
 
+/*
+ * A cache block: its index in the cache area, 0 to n_blocks - 1.  A type
+ * of its own, so that it is never mistaken for an origin sector, which is
+ * always an unsigned long long named *_sector.
+ */
+struct wc_block {
+	unsigned int index;
+};
+
 /* What the core needs to know about the devices while parsing the table. */
 struct wc_dev_info {
 	unsigned long long cache_bytes;
@@ -122,7 +131,7 @@ void wc_core_superblock(const struct wc_core *core, struct wc_superblock_info *s
  * origin sector and sequence number, and 2 when it is committed, 1 when
  * not (written since the last commit).
  */
-int wc_core_block_state(const struct wc_core *core, unsigned long long i,
+int wc_core_block_state(const struct wc_core *core, struct wc_block b,
 			unsigned long long *sector, unsigned long long *seq);
 
 /* --- I/O programs --------------------------------------------------------- */
@@ -274,7 +283,7 @@ unsigned int wc_core_take_events(struct wc_core *core);
 /* --- writeback ------------------------------------------------------------ */
 
 struct wc_wb_job {
-	unsigned int head;		/* core's handle for the job */
+	struct wc_block head;		/* its first block: the job's handle */
 	unsigned int nr_blocks;
 	unsigned long long cache_sector;	/* SSD: where the run starts */
 	unsigned long long origin_sector;
@@ -300,10 +309,10 @@ int wc_core_writeback_plan(struct wc_core *core, unsigned long long now_ms,
 			   int writeback_all, int *requeue);
 /*
  * PMEM mode: a job's blocks, for building the writeback bio from the
- * mapping: the data of block `e`, and the block after `e` in its job.
+ * mapping: the data of block `b`, and the block after `b` in its job.
  */
-void *wc_core_block_data(const struct wc_core *core, unsigned int e);
-unsigned int wc_core_job_next(const struct wc_core *core, unsigned int e);
+void *wc_core_block_data(const struct wc_core *core, struct wc_block b);
+struct wc_block wc_core_job_next(const struct wc_core *core, struct wc_block b);
 
 /* The next planned job, or 0 when there is none. */
 int wc_core_writeback_next_job(struct wc_core *core, struct wc_wb_job *job);
@@ -314,7 +323,7 @@ unsigned long long wc_core_writeback_queued(const struct wc_core *core);
  * A job finished (error: 0 or negative errno).  Its blocks are freed by the
  * next WC_PROG_RETIRE, which the caller runs after collecting completions.
  */
-void wc_core_writeback_done(struct wc_core *core, unsigned int head, int error);
+void wc_core_writeback_done(struct wc_core *core, struct wc_block head, int error);
 unsigned long long wc_core_writeback_blocks(const struct wc_core *core);
 
 /* --- the rest of the target interface ------------------------------------ */

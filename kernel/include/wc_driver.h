@@ -126,7 +126,7 @@ struct wc_drv_ops {
 	 */
 	void (*submit_job)(void *ctx, const struct wc_wb_job *job);
 	/* The next finished job: 1 and its head and error, or 0. */
-	int (*pop_done)(void *ctx, unsigned int *head, int *error);
+	int (*pop_done)(void *ctx, struct wc_block *head, int *error);
 	/* Is the target suspended (dm_suspended)? */
 	int (*suspended)(void *ctx);
 	/*

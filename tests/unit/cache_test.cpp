@@ -398,3 +398,25 @@ TEST(Cache, RamBytesIsWhatTheLoadAllocates)
 		}
 	}
 }
+
+// The status line is wc_core.h's field list, in its order.
+TEST(Status, LineIsTheFieldsInTheHeadersOrder)
+{
+	Rig rig(kOrigin, kCache);
+	ASSERT_EQ(rig.open(), 0);
+	ASSERT_EQ(rig.target->write(0, pattern(0, 16, 1)), 0);
+	std::vector<uint8_t> out;
+	ASSERT_EQ(rig.target->read(0, 8, &out), 0);
+	ASSERT_EQ(rig.target->flush(), 0);
+	unsigned long long f[WC_STATUS_NR_FIELDS];
+
+	wc_core_status_fields(rig.target->core(), f);
+	auto line = rig.status();
+	ASSERT_EQ(line.size(), size_t(WC_STATUS_NR_FIELDS));
+	for (unsigned i = 0; i < WC_STATUS_NR_FIELDS; i++)
+		EXPECT_EQ(line[i], f[i]) << "field " << i;
+	EXPECT_EQ(f[WC_STATUS_WRITES], 2u);
+	EXPECT_EQ(f[WC_STATUS_READ_HITS], 1u);
+	EXPECT_EQ(f[WC_STATUS_FLUSHES], 1u);
+	EXPECT_EQ(f[WC_STATUS_FREE], f[WC_STATUS_BLOCKS] - 2);
+}

@@ -75,7 +75,7 @@ struct Rescue {
 
 					snprintf(m, sizeof(m), "cache block %" PRIu64 " (origin sector %"
 						 PRIu64 "): cannot be read",
-						 uint64_t(job.head) + b, os);
+						 uint64_t(job.head.index) + b, os);
 					failed.push_back(m);
 					keep = true;
 					continue;

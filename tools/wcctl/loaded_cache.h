@@ -80,7 +80,7 @@ void for_each_kept(LoadedCache &lc, Fn fn)
 	for (uint64_t i = 0; i < n; i++) {
 		unsigned long long sector, seq;
 
-		if (wc_core_block_state(lc.core(), i, &sector, &seq) == 2)
+		if (wc_core_block_state(lc.core(), {unsigned(i)}, &sector, &seq) == 2)
 			fn(Kept{i, sector, seq});
 	}
 }
