@@ -18,7 +18,7 @@
 
 namespace {
 
-constexpr uint64_t WC_STATUS_BLOCKS = 48;	// working set, in 4 KiB blocks
+constexpr uint64_t kBlocks = 48;	// working set, in 4 KiB blocks
 
 std::vector<uint8_t> content(uint64_t block, uint64_t version)
 {
@@ -62,10 +62,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	while (!in.empty()) {
 		uint8_t op = in.byte();
-		uint64_t b = in.byte() % WC_STATUS_BLOCKS;
+		uint64_t b = in.byte() % kBlocks;
 		uint64_t n = 1 + in.byte() % 4;
 
-		n = std::min(n, WC_STATUS_BLOCKS - b);
+		n = std::min(n, kBlocks - b);
 		switch (op % 9) {
 		case 0:
 		case 1:

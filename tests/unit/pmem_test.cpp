@@ -158,7 +158,7 @@ namespace {
 void power_loss_workload(uint64_t seed)
 {
 	constexpr int kSteps = 80;
-	constexpr uint64_t WC_STATUS_BLOCKS = 40;
+	constexpr uint64_t kBlocks = 40;
 	// Room for the working set: a small origin keeps the hundreds of rigs
 	// and images cheap.
 	constexpr uint64_t kSmallOrigin = 1024 * 2;
@@ -189,7 +189,7 @@ void power_loss_workload(uint64_t seed)
 			unsigned what = rng() % 11;
 
 			if (what < 6) {
-				uint64_t b = rng() % WC_STATUS_BLOCKS;
+				uint64_t b = rng() % kBlocks;
 				bool fua = what == 0;
 
 				last = b;
@@ -208,7 +208,7 @@ void power_loss_workload(uint64_t seed)
 				// Around the last block written, so that it often
 				// drops cached blocks.
 				uint64_t b = last - std::min<uint64_t>(last, rng() % 3);
-				uint64_t n = std::min<uint64_t>(1 + rng() % 4, WC_STATUS_BLOCKS - b);
+				uint64_t n = std::min<uint64_t>(1 + rng() % 4, kBlocks - b);
 
 				for (uint64_t d = b; d < b + n; d++)
 					ref.discard(d);
@@ -230,7 +230,7 @@ void power_loss_workload(uint64_t seed)
 		std::string error;
 		ASSERT_EQ(after.open(&error), 0) << error;
 		ASSERT_EQ(after.status()[WC_STATUS_ERROR], 0u) << "power loss at op " << k;
-		for (uint64_t b = 0; b < WC_STATUS_BLOCKS; b++) {
+		for (uint64_t b = 0; b < kBlocks; b++) {
 			std::vector<uint8_t> out;
 			ASSERT_EQ(after.target->read(b * 8, 8, &out), 0);
 			bool ok = false;
