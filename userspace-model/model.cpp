@@ -219,7 +219,11 @@ int Model::op_flush(void *ctx, int dev)
 // Bios complete before the next op: nothing is ever in flight.
 void Model::op_wait_cache_io(void *ctx, int write)
 {
-	self(ctx)->log_op(write ? "wait cache writes" : "wait cache reads");
+	Model *m = self(ctx);
+
+	m->log_op(write ? "wait cache writes" : "wait cache reads");
+	if (write && m->on_wait_cache_writes)
+		m->on_wait_cache_writes();
 }
 
 void Model::op_accept_partial(void *, void *bio, unsigned sectors)

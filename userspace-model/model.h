@@ -77,6 +77,10 @@ public:
 	// Every op the driver called, in order, when set (tests of the
 	// driver's exact sequences): "meta_write 8+8", "flush cache", ...
 	std::vector<std::string> *op_log = nullptr;
+	// Called in the driver's wait for cache writes in flight: a test can
+	// fail a data write there (note_error), as end_io would meanwhile.
+	std::function<void()> on_wait_cache_writes;
+	void note_error(unsigned what) { pending_errors_ |= what; }
 
 private:
 	struct Bio;

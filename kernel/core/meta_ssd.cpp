@@ -327,6 +327,10 @@ void Cache::step_commit(wc_io_op *op, int result)
 		case Sync::kDone:
 			break;
 		}
+		// A data write covered by this commit failed while the sync
+		// waited for it (the driver latches it then): no commit (I4).
+		if (error_)
+			return finish(op, error_);
 		if (seq_count_ + 1 >= Entry::kFreeSeq) {
 			set_error(-WC_EOVERFLOW, "sequence count exhausted");
 			return finish(op, -WC_EOVERFLOW);

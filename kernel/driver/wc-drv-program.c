@@ -120,6 +120,12 @@ int wc_drv_run(struct wc_driver *d, int program, unsigned long long arg0,
 			break;
 		case WC_IO_WAIT_CACHE_WRITES:
 			ops->wait_cache_io(d->ctx, 1);
+			/*
+			 * A data write that failed during the wait must stop
+			 * a commit before its superblock: else a committed
+			 * entry would map data that never reached the cache.
+			 */
+			wc_drv_latch_errors(d);
 			break;
 		case WC_IO_WAIT_CACHE_READS:
 			ops->wait_cache_io(d->ctx, 0);

@@ -203,3 +203,32 @@ TEST(DriverErrors, FailedMetadataWriteFailsTheFlush)
 }
 
 } // namespace
+
+namespace {
+
+// A cache data write fails while the commit waits for the writes in
+// flight: end_io notes it then, and the commit must stop before the
+// superblock, or a committed entry would map data that is not there.
+TEST(DriverErrors, DataWriteFailingDuringTheCommitsWaitStopsTheCommit)
+{
+	Traced t;
+
+	ASSERT_EQ(t.m->write(8, pattern(8, 8, 1)), 0);
+	t.m->on_wait_cache_writes = [&t] {
+		t.m->note_error(WC_DRV_ERR_CACHE_WRITE);
+		t.m->on_wait_cache_writes = nullptr;
+	};
+	t.take();
+	EXPECT_EQ(t.m->flush(), -WC_EIO);
+	for (auto &op : t.take())
+		EXPECT_NE(op, "meta_write_fua 0+8") << "the superblock was written";
+	EXPECT_EQ(status_fields(t.m->status())[WC_STATUS_ERROR], 1u);
+	// The block was never committed: a reload does not find it.
+	std::string e;
+	model::Model again(t.origin, t.cache);
+	ASSERT_EQ(again.create({"s", "o", "c", "4096", "0"}, &e), 0) << e;
+	EXPECT_EQ(status_fields(again.status())[WC_STATUS_FREE],
+		  status_fields(again.status())[WC_STATUS_BLOCKS]);
+}
+
+} // namespace
