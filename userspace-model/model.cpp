@@ -234,7 +234,6 @@ void Model::op_accept_partial(void *, void *bio, unsigned sectors)
 	mb->rest.sector = mb->b.sector + sectors;
 	mb->rest.nr_sectors = mb->b.nr_sectors - sectors;
 	mb->rest_data = mb->data ? mb->data + size_t(sectors) * kSector : nullptr;
-	mb->b.nr_sectors = sectors;
 }
 
 void Model::op_remap(void *ctx, void *bio, const wc_bio *, const wc_map_result *res)
@@ -297,12 +296,13 @@ int Model::op_pop_done(void *ctx, wc_block *head, int *error)
 
 int Model::op_suspended(void *ctx) { return self(ctx)->suspended_; }
 
-void Model::op_finish_work(void *ctx, int drain)
+void Model::op_finish_work(void *ctx, int)
 {
 	Model *m = self(ctx);
 
+	// One thread: draining and flushing the queue are the same here.
 	m->run_queued_commit();
-	m->run_queued_writeback(drain);
+	m->run_queued_writeback();
 }
 
 void Model::op_bug(void *, const char *what)
@@ -324,7 +324,7 @@ void Model::run_queued_commit()
 // The writeback work runs until it stops queueing itself.  A pass that
 // moves nothing and queues itself again would do so forever here: at most
 // a few of those.
-void Model::run_queued_writeback(bool)
+void Model::run_queued_writeback()
 {
 	unsigned idle = 0;
 

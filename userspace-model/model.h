@@ -89,7 +89,7 @@ private:
 	int submit(const wc_bio &bio, uint8_t *data, bool is_write);
 	int do_io(Bio &mb);
 	void run_queued_commit();
-	void run_queued_writeback(bool drain);
+	void run_queued_writeback();
 	uint64_t writeback_pass();
 	int copy_job_default(const wc_wb_job &job);
 	void log_op(const char *what, uint64_t a = 0, uint64_t b = 0, bool args = false);

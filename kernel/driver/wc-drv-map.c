@@ -34,8 +34,10 @@ int wc_drv_map(struct wc_driver *d, struct wc_bio *b, void *bio)
 				outcome = WC_DRV_FAILED;
 				goto out;
 			}
-			if (res.accept_sectors < b->nr_sectors)
+			if (res.accept_sectors < b->nr_sectors) {
 				ops->accept_partial(d->ctx, bio, res.accept_sectors);
+				b->nr_sectors = res.accept_sectors;
+			}
 			/*
 			 * Under the lock, so that a commit that starts after
 			 * the unlock waits for this bio (I1).

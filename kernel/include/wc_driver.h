@@ -175,8 +175,8 @@ void wc_drv_resume(struct wc_driver *d, unsigned long long origin_sectors);
 void wc_drv_suspend(struct wc_driver *d);
 
 /*
- * Map one bio.  `b` describes it and is advanced by COPY_PMEM steps; the
- * lock is taken and dropped here.
+ * Map one bio.  `b` describes it; it is advanced by COPY_PMEM steps and
+ * trimmed to the part accepted.  The lock is taken and dropped here.
  */
 int wc_drv_map(struct wc_driver *d, struct wc_bio *b, void *bio);
 /*
