@@ -364,11 +364,23 @@ static void wc_postsuspend(struct dm_target *ti)
 	flush_workqueue(wc->retire_wq);
 }
 
+/*
+ * The load runs in preresume, which can fail: metadata that cannot be read
+ * refuses the resume (dm keeps the device suspended, and dmsetup create
+ * removes it again) instead of serving the origin's stale data for the
+ * blocks the cache holds.  In-tree loads in resume and takes them as free.
+ */
+static int wc_preresume(struct dm_target *ti)
+{
+	struct wc_target *wc = ti->private;
+
+	return wc_drv_resume(&wc->drv, bdev_nr_sectors(wc->origin->bdev));
+}
+
 static void wc_resume(struct dm_target *ti)
 {
 	struct wc_target *wc = ti->private;
 
-	wc_drv_resume(&wc->drv, bdev_nr_sectors(wc->origin->bdev));
 	if (wc->max_age_set)
 		mod_timer(&wc->max_age_timer,
 			  jiffies + max(wc->max_age_jiffies / 16, 1UL));
@@ -433,6 +445,7 @@ static struct target_type wc_target_type = {
 	.map = wc_map,
 	.end_io = wc_end_io,
 	.postsuspend = wc_postsuspend,
+	.preresume = wc_preresume,
 	.resume = wc_resume,
 	.message = wc_message,
 	.status = wc_status,

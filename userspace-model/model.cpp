@@ -121,7 +121,12 @@ int Model::create(const std::vector<std::string> &table, std::string *error)
 		*error = err;
 		return r;
 	}
-	resume();
+	// dmsetup create removes the device again when its resume fails.
+	r = resume();
+	if (r) {
+		*error = "resume failed: the metadata could not be read";
+		return r;
+	}
 	return 0;
 }
 
@@ -513,11 +518,14 @@ void Model::suspend()
 	suspended_ = true;
 }
 
-void Model::resume()
+int Model::resume()
 {
-	suspended_ = false;
-	wc_drv_resume(&drv_, origin_.sectors());
+	int r = wc_drv_resume(&drv_, origin_.sectors());
+
+	// dm keeps a target whose preresume failed suspended.
+	suspended_ = r != 0;
 	run_queued_commit();
+	return r;
 }
 
 std::string Model::status() const

@@ -34,7 +34,8 @@ public:
 
 	// The table line after the target name, e.g. {"s", "o", "c", "4096",
 	// "0"} (device names are not looked up).  Runs the constructor and
-	// the first resume; on failure *error is the ti->error text.
+	// the first resume; on failure *error is the ti->error text (or says
+	// that the resume failed).
 	int create(const std::vector<std::string> &table, std::string *error);
 
 	int write(uint64_t sector, const std::vector<uint8_t> &data, unsigned flags = 0);
@@ -50,7 +51,8 @@ public:
 	// The autocommit timer fires.
 	int autocommit();
 	void suspend();
-	void resume();
+	// 0, or why the preresume failed (the target then stays suspended).
+	int resume();
 
 	std::string status() const;
 	std::string table() const;

@@ -38,7 +38,7 @@ int SimDevice::write(uint64_t sector, const uint8_t *data, uint32_t nr, bool fua
 
 int SimDevice::read(uint64_t sector, uint8_t *data, uint32_t nr) const
 {
-	if (fail_reads || sector + nr > sectors_)
+	if (fail_reads || sector + nr > sectors_ || sector + nr > fail_reads_from)
 		return -5;
 	const_cast<SimDevice *>(this)->reads++;
 	memcpy(data, &current_[sector * kSector], size_t(nr) * kSector);

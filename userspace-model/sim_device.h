@@ -41,6 +41,8 @@ public:
 	bool fail_writes = false;
 	bool fail_reads = false;
 	bool fail_flushes = false;
+	// Reads that reach this sector or beyond fail (a bad area).
+	uint64_t fail_reads_from = ~0ULL;
 
 	// Called before every write or flush; may throw to model a crash.
 	std::function<void()> before_op;

@@ -55,6 +55,7 @@ public:
 	// wc_env_pmem_read, the model's data copies) fails, as
 	// copy_mc_to_kernel does on a machine check.  Stores do not clear it.
 	void poison(uint64_t offset, uint64_t len) { poison_.push_back({offset, len}); }
+	void clear_poison() { poison_.clear(); }
 	bool poisoned(const void *p, uint64_t len) const;
 
 	// The instance the environment's pmem functions act on.

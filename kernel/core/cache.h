@@ -233,7 +233,7 @@ private:
 	void meta_write(wc_io_op *op, int kind, u64 first, u64 count);
 	bool emit_dirty_write(wc_io_op *op);
 	bool emit_meta_read(wc_io_op *op);
-	void load_unreadable(int result);
+	void refuse_load(wc_io_op *op, int result);
 	void encode_chunk(u64 chunk, u8 *buf, bool blank_entries) const;
 	u64 chunk_count() const { return DirtyChunks::chunk_count(metadata_bytes_); }
 	void step_format(wc_io_op *op, int result);
@@ -246,7 +246,7 @@ private:
 	// meta_pmem.cpp
 	void commit_pmem();
 	int format_pmem();
-	void load_pmem();
+	int load_pmem();
 	void step_pmem(wc_io_op *op, int result);
 	int read_superblock_pmem(disk::Superblock *s, const char **error);
 	void store_entry_pmem(u32 i);
@@ -282,6 +282,8 @@ private:
 	u64 writeback_size_ = 0;
 	u64 uncommitted_blocks_ = 0;
 	int error_ = 0;
+	// The last load could not read the metadata: every bio fails.
+	bool load_refused_ = false;
 	bool overwrote_committed_ = false;
 	// A new copy of a block was cached beside an old one that was being
 	// written back: the next commit frees the old one if it is done.

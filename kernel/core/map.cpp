@@ -14,6 +14,11 @@ void Cache::map(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 	res.pmem = nullptr;
 	res.copy_sectors = block_sectors();
 
+	// A refused load leaves the target suspended; should a bio come
+	// anyway, it fails rather than read what the cache may hold from
+	// the origin.
+	if (load_refused_)
+		return;
 	if (bio.flags & WC_BIO_PREFLUSH) {
 		(this->*mode_->map_flush)(bio, res);
 		return;

@@ -106,22 +106,26 @@ int Cache::format_pmem()
 	return 0;
 }
 
-void Cache::load_pmem()
+// Returns 0, or the error of a hardware memory error that refuses the
+// load (see refuse_load in meta_ssd.cpp: a block whose entry cannot be
+// read would read the origin's stale data).
+int Cache::load_pmem()
 {
 	disk::Superblock s;
-	int r;
+	int r, refused = 0;
 
 	reset_containers();
+	load_refused_ = false;
 	origin_sectors_ = prog_.arg0;
 	r = wc_env_pmem_read(&s, pmem_.superblock(), sizeof(s));
-	// An unreadable seq_count commits nothing (as in-tree): every entry
-	// is then taken as uncommitted, so none is read.
+	// With no seq_count, every entry is taken as free: none is read.
 	bool sb_readable = !r;
 	if (r) {
 		text::Message<80> m;
 
 		m().str("hardware memory error when reading superblock: ").sdec(r);
 		set_error(r, m.c_str());
+		refused = r;
 		s.seq_count = 0;
 	}
 	seq_count_ = s.seq_count;
@@ -129,11 +133,8 @@ void Cache::load_pmem()
 	for (u64 i = 0; i < n_blocks_; i++) {
 		disk::Entry de = {disk::kFreeSector, disk::kFreeSeq};
 
-		// An unreadable entry latches the error and is taken as free.
-		// Unlike in-tree, which then drops every entry after it, the
-		// others are still loaded: their committed data stays
-		// readable (the error state stops writes and writeback, so
-		// nothing is written over them).
+		// Every unreadable entry is named in the log; the others are
+		// loaded, so that the state left behind is consistent.
 		if (sb_readable) {
 			r = wc_env_pmem_read(&de, pmem_.entry(u32(i)), sizeof(de));
 			if (r) {
@@ -141,7 +142,11 @@ void Cache::load_pmem()
 
 				m().str("hardware memory error when reading metadata entry ");
 				m().dec(i).str(": ").sdec(r);
+				if (error_)	// set_error logs only the first
+					wc_env_log(WC_LOG_ERR, m.c_str());
 				set_error(r, m.c_str());
+				if (!refused)
+					refused = r;
 				de = {disk::kFreeSector, disk::kFreeSeq};
 			}
 		}
@@ -151,6 +156,12 @@ void Cache::load_pmem()
 	}
 	pmem_fence();
 	verify_watermark();
+	if (refused) {
+		wc_env_log(WC_LOG_ERR, "refusing to load the cache: its metadata could not be read");
+		load_refused_ = true;
+		return refused < 0 ? refused : -WC_EIO;
+	}
+	return 0;
 }
 
 void Cache::step_pmem(wc_io_op *op, int result)
@@ -159,8 +170,7 @@ void Cache::step_pmem(wc_io_op *op, int result)
 	case WC_PROG_FORMAT:
 		return finish(op, format_pmem());
 	case WC_PROG_LOAD:
-		load_pmem();
-		return finish(op, error_);
+		return finish(op, load_pmem());
 	case WC_PROG_COMMIT:
 		commit_pmem();
 		return finish(op, error_ ? -WC_EIO : 0);

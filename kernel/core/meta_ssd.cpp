@@ -245,14 +245,20 @@ bool Cache::emit_meta_read(wc_io_op *op)
 	return true;
 }
 
-// What could not be read is treated as free, and, the error being
-// latched, never written (I4).
-void Cache::load_unreadable(int result)
+// Metadata that cannot be read refuses the load.  In-tree takes what it
+// could not read as free and loads in the error state; but then a block
+// the cache holds reads the origin's stale data, which a cache must never
+// serve.  Refused, the target stays suspended (dm fails the resume) until
+// the device heals and the resume is retried or the table is reloaded.
+// The state left behind is consistent (the rest is free) and the error is
+// latched, so nothing is written (I4) and map() fails every bio.
+void Cache::refuse_load(wc_io_op *op, int result)
 {
 	text::Message<64> m;
 
 	m().str("unable to read metadata: ").sdec(result);
 	set_error(result, m.c_str());
+	wc_env_log(WC_LOG_ERR, "refusing to load the cache: its metadata could not be read");
 	for (u64 i = prog_.cursor > disk::kEntriesOffset
 			     ? (prog_.cursor - disk::kEntriesOffset) / sizeof(disk::Entry)
 			     : 0;
@@ -262,9 +268,13 @@ void Cache::load_unreadable(int result)
 		entries_[i].set_seq(disk::kFreeSeq);
 		free_.add(u32(i));
 	}
-	prog_.cursor = metadata_bytes_;
+	load_refused_ = true;
+	finish(op, result < 0 ? result : -WC_EIO);
 }
 
+// The program's result is 0, or the error that refused the load: a failed
+// write of the entries it drops latches the error state, but the load,
+// read in full, stands.
 void Cache::step_load(wc_io_op *op, int result)
 {
 	switch (prog_.load) {
@@ -273,15 +283,14 @@ void Cache::step_load(wc_io_op *op, int result)
 		dirty_.clear_all(chunk_count());
 		origin_sectors_ = prog_.arg0;
 		seq_count_ = sb_.seq_count;
+		load_refused_ = false;
 		prog_.load = LoadStep::kRead;
 		if (emit_meta_read(op))
 			return;
 		break;
 	case LoadStep::kRead:
-		if (result) {
-			load_unreadable(result);
-			break;
-		}
+		if (result)
+			return refuse_load(op, result);
 		load_entries(static_cast<const u8 *>(op->buf), prog_.cursor,
 			     u64(op->nr_sectors) << kSectorShift);
 		prog_.cursor += u64(op->nr_sectors) << kSectorShift;
@@ -289,11 +298,15 @@ void Cache::step_load(wc_io_op *op, int result)
 			return;
 		break;
 	case LoadStep::kSync:
-		return sync_then_finish(op, result);
+		if (sync_step(op, result) == Sync::kRunning)
+			return;
+		return finish(op, 0);
 	}
 	verify_watermark();
 	prog_.load = LoadStep::kSync;
-	return sync_then_finish(op, result);
+	if (sync_step(op, 0) == Sync::kRunning)
+		return;
+	finish(op, 0);
 }
 
 // --- commit ----------------------------------------------------------------

@@ -38,16 +38,24 @@ int wc_drv_open(struct wc_driver *d, unsigned int flags, const char **error)
 	return wc_core_check_superblock(d->core, 0, &need_format, error);
 }
 
-void wc_drv_resume(struct wc_driver *d, unsigned long long origin_sectors)
+int wc_drv_resume(struct wc_driver *d, unsigned long long origin_sectors)
 {
+	int r;
+
 	wc_drv_lock(d);
-	d->suspending = 0;
 	/*
-	 * resume cannot fail: a load that fails latches the error state,
-	 * which the status shows and which fails every write.
+	 * The load fails only when the metadata cannot be read; anything else
+	 * (its own metadata writes failing) latches the error state, which the
+	 * status shows and which fails every write.  After a refused load
+	 * the target stays suspended; with the error latched, any work the
+	 * load queued does nothing.
 	 */
-	wc_drv_run(d, WC_PROG_LOAD, origin_sectors, d->ops->now_ms(d->ctx));
+	d->suspending = 0;
+	r = wc_drv_run(d, WC_PROG_LOAD, origin_sectors, d->ops->now_ms(d->ctx));
+	if (r)
+		d->suspending = 1;
 	wc_drv_unlock(d);
+	return r;
 }
 
 void wc_drv_suspend(struct wc_driver *d)

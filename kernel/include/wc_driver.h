@@ -165,8 +165,12 @@ enum wc_drv_open_flags {
  */
 int wc_drv_open(struct wc_driver *d, unsigned int flags, const char **error);
 
-/* resume: load the metadata and recover. */
-void wc_drv_resume(struct wc_driver *d, unsigned long long origin_sectors);
+/*
+ * preresume: load the metadata and recover.  A negative errno when the
+ * metadata cannot be read: the resume must then fail, so that the target
+ * stays suspended (the core has logged why).
+ */
+int wc_drv_resume(struct wc_driver *d, unsigned long long origin_sectors);
 /*
  * postsuspend, with the platform's timers stopped: commit, write back
  * everything when flush_on_suspend was asked, and wait for writeback in

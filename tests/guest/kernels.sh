@@ -64,25 +64,36 @@ apt_download() {
 
 # Prefer the image built from the same source version as the installed headers
 # (same package version); fall back to whatever apt offers for that ABI name.
+# A new point release ships linux-image-KVER-unsigned before the signed
+# linux-image-KVER (the same kernel, for the guest): either will do.
 download_image() {
-    local kver=$1 pkg="linux-image-$1" ver
+    local kver=$1 ver pkg existing
     mkdir -p "$DEB_CACHE"
     ver=$(dpkg-query -W -f='${Version}' "linux-headers-$kver" 2>/dev/null || true)
-    local existing
-    existing=$(find "$DEB_CACHE" -maxdepth 1 -name "${pkg}_*_amd64.deb" | sort -V | tail -n1)
+    find_deb() {
+        find "$DEB_CACHE" -maxdepth 1 \( -name "linux-image-${kver}_*_amd64.deb" -o \
+            -name "linux-image-${kver}-unsigned_*_amd64.deb" \) | sort -V | tail -n1
+    }
+    existing=$(find_deb)
     if [[ -n $existing ]]; then
         echo "$existing"
         return
     fi
-    log "downloading $pkg${ver:+ (=$ver)}"
-    if ! apt_download "$pkg" "$ver"; then
+    try_download() {
+        for pkg in "linux-image-$kver" "linux-image-$kver-unsigned"; do
+            log "downloading $pkg${ver:+ (=$ver)}"
+            apt_download "$pkg" "$ver" && return 0
+        done
+        return 1
+    }
+    if ! try_download; then
         # a fresh machine may not have package lists yet
         log "download failed; running apt-get update and retrying"
         apt-get update -q >&2 || true
-        apt_download "$pkg" "$ver" || die "apt-get download $pkg failed"
+        try_download || die "apt-get download linux-image-$kver failed"
     fi
-    existing=$(find "$DEB_CACHE" -maxdepth 1 -name "${pkg}_*_amd64.deb" | sort -V | tail -n1)
-    [[ -n $existing ]] || die "apt-get download $pkg failed (run 'apt-get update'?)"
+    existing=$(find_deb)
+    [[ -n $existing ]] || die "apt-get download linux-image-$kver failed (run 'apt-get update'?)"
     echo "$existing"
 }
 

@@ -232,3 +232,59 @@ TEST(DriverErrors, DataWriteFailingDuringTheCommitsWaitStopsTheCommit)
 }
 
 } // namespace
+
+namespace {
+
+// SSD mode: the superblock reads, the entries do not.  The load is
+// refused (in-tree takes every entry as free and loads in the error
+// state, so committed blocks read the origin's stale data), writes
+// nothing, and once the device heals every committed block is found.
+TEST(DriverErrors, UnreadableEntriesRefuseTheLoad)
+{
+	Traced t;
+
+	ASSERT_EQ(t.m->write(8, pattern(8, 8, 1)), 0);
+	ASSERT_EQ(t.m->write(800, pattern(800, 16, 1)), 0);
+	ASSERT_EQ(t.m->flush(), 0);
+	t.m->suspend();
+	t.m.reset();
+
+	// The constructor's read of the first block works; the load's fails.
+	t.cache.fail_reads_from = 8;
+	model::clear_log();
+	Ops log;
+	std::string e;
+	model::Model m(t.origin, t.cache);
+	m.op_log = &log;
+	EXPECT_EQ(m.create({"s", "o", "c", "4096", "0"}, &e), -WC_EIO);
+	EXPECT_NE(e.find("resume failed"), std::string::npos) << e;
+	bool refused = false;
+	for (auto &l : model::log_lines())
+		refused |= l.find("refusing to load the cache") != std::string::npos;
+	EXPECT_TRUE(refused);
+	for (auto &op : log)
+		EXPECT_EQ(op.rfind("meta_write", 0), std::string::npos) << op;
+	std::vector<uint8_t> out;
+	EXPECT_EQ(m.read(8, 8, &out), -WC_EIO);
+	EXPECT_TRUE(wc_core_validate(m.core()));
+
+	// Healed: a retried resume of the same target finds both blocks, in
+	// the error state its failure latched.
+	t.cache.fail_reads_from = ~0ULL;
+	ASSERT_EQ(m.resume(), 0);
+	ASSERT_EQ(m.read(8, 8, &out), 0);
+	EXPECT_EQ(out, pattern(8, 8, 1));
+	ASSERT_EQ(m.read(800, 16, &out), 0);
+	EXPECT_EQ(out, pattern(800, 16, 1));
+	EXPECT_EQ(status_fields(m.status())[WC_STATUS_ERROR], 1u);
+	EXPECT_EQ(m.write(16, pattern(16, 8, 2)), -WC_EIO);
+
+	// A new table starts clean.
+	model::Model again(t.origin, t.cache);
+	ASSERT_EQ(again.create({"s", "o", "c", "4096", "0"}, &e), 0) << e;
+	EXPECT_EQ(status_fields(again.status())[WC_STATUS_ERROR], 0u);
+	ASSERT_EQ(again.read(800, 16, &out), 0);
+	EXPECT_EQ(out, pattern(800, 16, 1));
+}
+
+} // namespace

@@ -7,6 +7,12 @@
 #                       state ("flush" fails), the cache keeps the data; on a
 #                       healthy origin a new table drains it
 #   pmem-origin-errors  the same in persistent-memory mode
+#   ssd-unreadable-metadata  a cache whose superblock reads but whose
+#                       entries do not is refused (in-tree loads it with
+#                       every block free, serving the origin's stale data):
+#                       dmsetup create fails and leaves no device; a resume
+#                       fails and the target stays suspended until the
+#                       device heals, then finds every committed block
 # No boot may show an Oops, BUG, WARNING or Call Trace (the harness checks).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -89,6 +95,44 @@ verify_pattern /dev/mapper/wc 1M 4M p
 dm_message wc flush
 dm_remove wc
 verify_pattern "\$origin" 1M 4M p
+EOF
+
+guest_case ssd-unreadable-metadata
+guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - --disk cache:64 --disk origin:256 <<EOF
+$common
+cache=\$(disk cache)
+n=\$(sectors \$cache)
+good="0 \$n linear \$cache 0"
+# the first block reads (the constructor's superblock), the rest does not
+bad="0 8 linear \$cache 0
+8 \$((n - 8)) error"
+dm_create cdev "\$good"
+table=\$(wc_table s /dev/mapper/oflaky /dev/mapper/cdev 4096)
+dm_create wc "\$table"
+write_pattern /dev/mapper/wc 1M 4M a
+flush_dev /dev/mapper/wc
+dm_remove wc
+swap_table cdev "\$bad"
+dmesg -c >/dev/null
+expect_fail dm_create wc "\$table"
+dmesg | grep -q "writecache: refusing to load the cache" || die "no refusal in dmesg"
+dmesg | grep -q "writecache: unable to read metadata" || die "no read error in dmesg"
+if dmsetup info wc >/dev/null 2>&1; then die "the refused device was left behind"; fi
+swap_table cdev "\$good"
+dm_create wc "\$table"
+expect_eq "\$(wc_status_field wc 1)" 0 "error state"
+verify_pattern /dev/mapper/wc 1M 4M a
+# the same target: its resume is refused, and works once the device heals
+dm_suspend wc
+swap_table cdev "\$bad"
+expect_fail dm_resume wc
+dmsetup info wc | grep -q "State: *SUSPENDED" || die "a refused resume left the target running"
+swap_table cdev "\$good"
+dm_resume wc
+verify_pattern /dev/mapper/wc 1M 4M a
+expect_eq "\$(wc_status_field wc 1)" 1 "error state after the refused resume"
+expect_fail write_pattern /dev/mapper/wc 8M 64k b
+dm_remove wc
 EOF
 
 guest_finish
