@@ -83,6 +83,7 @@ static int wc_alloc(struct dm_target *ti, struct wc_target *wc)
 
 	mutex_init(&wc->lock);
 	atomic_set(&wc->pending_errors, 0);
+	spin_lock_init(&wc->failed_writes.lock);
 	wc_meta_init(wc);
 	for (i = 0; i < 2; i++) {
 		atomic_set(&wc->cache_in_flight[i], 0);
@@ -327,9 +328,12 @@ static int wc_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *status
 	if (pb->flags & (WC_PB_CACHE_READ | WC_PB_CACHE_WRITE)) {
 		int dir = (pb->flags & WC_PB_CACHE_WRITE) ? WRITE : READ;
 
-		if (unlikely(*status))
+		if (unlikely(*status)) {
+			if (dir == WRITE)
+				wc_note_failed_write(wc, pb);
 			wc_note_error(wc, dir == WRITE ? WC_DRV_ERR_CACHE_WRITE
 						       : WC_DRV_ERR_CACHE_READ);
+		}
 		if (atomic_dec_and_test(&wc->cache_in_flight[dir]))
 			wake_up(&wc->cache_in_flight_wait[dir]);
 	}

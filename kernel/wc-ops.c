@@ -21,6 +21,45 @@ void wc_note_error(struct wc_target *wc, unsigned int what)
 	wake_up(&wc->freelist_wait);
 }
 
+/* Before wc_note_error: the driver takes the ranges when it sees the bit. */
+void wc_note_failed_write(struct wc_target *wc, const struct wc_per_bio *pb)
+{
+	struct wc_failed_writes *f = &wc->failed_writes;
+	unsigned long flags;
+
+	spin_lock_irqsave(&f->lock, flags);
+	if (f->nr < WC_FAILED_WRITES) {
+		f->range[f->nr].sector = pb->sector;
+		f->range[f->nr].nr_sectors = pb->nr_sectors;
+		f->nr++;
+	} else {
+		f->overflow = true;
+	}
+	spin_unlock_irqrestore(&f->lock, flags);
+}
+
+static int wc_op_take_failed_write(void *ctx, unsigned long long *sector,
+				   unsigned int *nr_sectors)
+{
+	struct wc_failed_writes *f = &((struct wc_target *)ctx)->failed_writes;
+	unsigned long flags;
+	int r = WC_DRV_FAILED_NONE;
+
+	spin_lock_irqsave(&f->lock, flags);
+	if (f->overflow) {
+		f->overflow = false;
+		f->nr = 0;
+		r = WC_DRV_FAILED_UNKNOWN;
+	} else if (f->nr) {
+		f->nr--;
+		*sector = f->range[f->nr].sector;
+		*nr_sectors = f->range[f->nr].nr_sectors;
+		r = WC_DRV_FAILED_RANGE;
+	}
+	spin_unlock_irqrestore(&f->lock, flags);
+	return r;
+}
+
 static void wc_op_lock(void *ctx)
 {
 	struct wc_target *wc = ctx;
@@ -113,6 +152,8 @@ static void wc_op_remap(void *ctx, void *b, const struct wc_bio *wb,
 	bio->bi_iter.bi_sector = res->sector;
 	dir = bio_data_dir(bio);
 	pb->flags |= dir == WRITE ? WC_PB_CACHE_WRITE : WC_PB_CACHE_READ;
+	pb->sector = wb->sector;
+	pb->nr_sectors = wb->nr_sectors;
 	if (res->flags & WC_MAPF_COMMIT_AFTER)
 		pb->flags |= WC_PB_COMMIT_AFTER;
 	atomic_inc(&wc->cache_in_flight[dir]);
@@ -149,6 +190,7 @@ const struct wc_drv_ops wc_kernel_ops = {
 	.lock = wc_op_lock,
 	.unlock = wc_op_unlock,
 	.take_errors = wc_op_take_errors,
+	.take_failed_write = wc_op_take_failed_write,
 	.now_ms = wc_op_now_ms,
 	.sleep = wc_op_sleep,
 	.queue = wc_op_queue,

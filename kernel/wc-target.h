@@ -31,6 +31,24 @@ struct wc_origin_tracker {
 	unsigned long idle_since;	/* jiffies */
 };
 
+/*
+ * Cache data writes that failed, by origin range, recorded by end_io (any
+ * context) until the next lock hands them to the core (take_failed_write).
+ * More failures than fit before that lock set `overflow`: the core then
+ * forgets every uncommitted block.
+ */
+#define WC_FAILED_WRITES	16
+
+struct wc_failed_writes {
+	spinlock_t lock;		/* end_io runs in interrupt context */
+	unsigned int nr;
+	bool overflow;
+	struct {
+		sector_t sector;
+		unsigned int nr_sectors;
+	} range[WC_FAILED_WRITES];
+};
+
 struct wc_target {
 	struct dm_target *ti;
 	struct dm_dev *origin;
@@ -43,6 +61,7 @@ struct wc_target {
 	struct mutex lock;
 	/* Device errors seen in end_io (WC_DRV_ERR_*), latched at the next lock. */
 	atomic_t pending_errors;
+	struct wc_failed_writes failed_writes;
 
 	struct dm_io_client *dm_io;
 	struct dm_kcopyd_client *kcopyd;
@@ -109,11 +128,15 @@ enum {
 
 struct wc_per_bio {
 	unsigned int flags;
+	/* WC_PB_CACHE_WRITE: the origin range, should the write fail */
+	unsigned int nr_sectors;
+	sector_t sector;
 };
 
 /* wc-ops.c: the platform half of the driver */
 extern const struct wc_drv_ops wc_kernel_ops;
 void wc_note_error(struct wc_target *wc, unsigned int what);
+void wc_note_failed_write(struct wc_target *wc, const struct wc_per_bio *pb);
 unsigned long long wc_now_ms(void);
 
 /* wc-meta.c: metadata I/O and device flushes through dm-io */

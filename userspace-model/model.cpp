@@ -32,6 +32,7 @@ const wc_drv_ops Model::kOps = {
 	.lock = [](void *) {},
 	.unlock = [](void *) {},
 	.take_errors = op_take_errors,
+	.take_failed_write = op_take_failed_write,
 	.now_ms = op_now_ms,
 	.sleep = op_sleep,
 	.queue = op_queue,
@@ -139,6 +140,18 @@ unsigned Model::op_take_errors(void *ctx)
 
 	m->pending_errors_ = 0;
 	return e;
+}
+
+int Model::op_take_failed_write(void *ctx, unsigned long long *sector, unsigned *nr)
+{
+	Model *m = self(ctx);
+
+	if (m->failed_writes_.empty())
+		return WC_DRV_FAILED_NONE;
+	*sector = m->failed_writes_.back().first;
+	*nr = m->failed_writes_.back().second;
+	m->failed_writes_.pop_back();
+	return WC_DRV_FAILED_RANGE;
 }
 
 unsigned long long Model::op_now_ms(void *ctx) { return self(ctx)->now_ms; }
@@ -394,6 +407,9 @@ int Model::do_io(Bio &mb)
 		r = dev.write(mb.sector, mb.data, b.nr_sectors, b.flags & WC_BIO_FUA);
 	else
 		r = dev.read(mb.sector, mb.data, b.nr_sectors);
+	if (r && mb.dev == WC_DRV_CACHE && mb.is_write &&
+	    !(b.flags & (WC_BIO_PREFLUSH | WC_BIO_DISCARD)))
+		failed_writes_.push_back({b.sector, b.nr_sectors});
 	if (r && mb.dev == WC_DRV_CACHE)
 		pending_errors_ |= mb.is_write ? WC_DRV_ERR_CACHE_WRITE : WC_DRV_ERR_CACHE_READ;
 	else if (r && mb.is_write && !(b.flags & (WC_BIO_PREFLUSH | WC_BIO_DISCARD)))

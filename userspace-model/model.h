@@ -98,6 +98,7 @@ private:
 
 	// the ops (model.cpp)
 	static unsigned op_take_errors(void *ctx);
+	static int op_take_failed_write(void *ctx, unsigned long long *sector, unsigned *nr);
 	static unsigned long long op_now_ms(void *ctx);
 	static int op_sleep(void *ctx, int why);
 	static void op_queue(void *ctx, unsigned work);
@@ -125,6 +126,8 @@ private:
 	std::vector<uint8_t> wb_data_;
 
 	unsigned pending_errors_ = 0;	// WC_DRV_ERR_*, as end_io notes them
+	// Origin ranges of failed cache data writes, as end_io records them.
+	std::vector<std::pair<uint64_t, uint32_t>> failed_writes_;
 	int meta_write_error_ = 0;
 	bool commit_queued_ = false;
 	bool suspended_ = false;

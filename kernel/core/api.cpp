@@ -152,6 +152,14 @@ void wc_core_set_error(wc_core *core, int error, const char *what)
 
 int wc_core_error(const wc_core *core) { return C(core).error(); }
 
+void wc_core_forget_failed_write(wc_core *core, unsigned long long sector,
+				 unsigned int nr_sectors)
+{
+	C(core).forget_failed_write(sector, nr_sectors);
+}
+
+void wc_core_forget_uncommitted(wc_core *core) { C(core).forget_uncommitted(); }
+
 unsigned int wc_core_take_events(wc_core *core) { return C(core).take_events(); }
 
 void wc_core_writeback_begin(wc_core *core) { C(core).writeback_begin(); }

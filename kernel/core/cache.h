@@ -81,6 +81,8 @@ public:
 	// state
 	void set_error(int error, const char *what);
 	int error() const { return error_; }
+	void forget_failed_write(u64 sector, u32 nr_sectors);
+	void forget_uncommitted();
 	unsigned take_events()
 	{
 		unsigned e = events_;
@@ -256,6 +258,7 @@ private:
 
 	// control.cpp
 	void flush_failed(int result);
+	void forget_if_uncommitted(u32 e);
 
 	// geometry
 	u64 area_bytes_ = 0;		// cache bytes from start_sector on

@@ -18,6 +18,45 @@ void Cache::set_error(int error, const char *what)
 	events_ |= WC_EV_WAKE_FREELIST;
 }
 
+// The read rule: a read of a block whose write failed returns a version
+// that was written to it, or fails; never what the failed write left in
+// the cache block.  An uncommitted block of a failed write leaves the
+// index and the LRU, which uncovers the version before it: an older copy
+// under writeback, or the origin's.  A committed block (SSD mode rewrites
+// it in place) stays: each sector of a failed write holds the old data or
+// the new.  The error is latched (the caller's precondition), so the free
+// is never written (I4) and the block never allocated again.
+void Cache::forget_if_uncommitted(u32 e)
+{
+	if (committed(e) || entries_[e].state() != Entry::State::kCached)
+		return;
+	if (uncommitted_blocks_)
+		uncommitted_blocks_--;
+	free_entry(e);
+}
+
+void Cache::forget_failed_write(u64 sector, u32 nr_sectors)
+{
+	u64 first = sector & ~u64(block_sectors() - 1);
+
+	for (u64 s = first; s < sector + nr_sectors; s += block_sectors()) {
+		u32 e = find_exact(s);
+
+		if (e != kNil)
+			forget_if_uncommitted(e);
+	}
+}
+
+void Cache::forget_uncommitted()
+{
+	for (u32 e = lru_.front(); e != kNil;) {
+		u32 next = lru_.next(e);
+
+		forget_if_uncommitted(e);
+		e = next;
+	}
+}
+
 // A cache or origin flush failed (in-tree's message for both).
 void Cache::flush_failed(int result)
 {

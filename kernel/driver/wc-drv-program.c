@@ -17,12 +17,28 @@ static void wc_drv_latch_errors(struct wc_driver *d)
 
 	if (!what)
 		return;
-	if (what & WC_DRV_ERR_CACHE_WRITE)
+	if (what & WC_DRV_ERR_CACHE_WRITE) {
+		unsigned long long sector;
+		unsigned int nr_sectors;
+		int r;
+
 		wc_core_set_error(d->core, -WC_EIO, "I/O error writing to the cache device");
-	else if (what & WC_DRV_ERR_CACHE_READ)
+		/*
+		 * Before any later bio is mapped: a read of a block whose write
+		 * failed must not find what that write left in the cache.
+		 */
+		while ((r = d->ops->take_failed_write(d->ctx, &sector, &nr_sectors)) !=
+		       WC_DRV_FAILED_NONE) {
+			if (r == WC_DRV_FAILED_RANGE)
+				wc_core_forget_failed_write(d->core, sector, nr_sectors);
+			else
+				wc_core_forget_uncommitted(d->core);
+		}
+	} else if (what & WC_DRV_ERR_CACHE_READ) {
 		wc_core_set_error(d->core, -WC_EIO, "I/O error reading from the cache device");
-	else
+	} else {
 		wc_core_set_error(d->core, -WC_EIO, "I/O error writing to the origin device");
+	}
 	wc_drv_handle_events(d);
 }
 

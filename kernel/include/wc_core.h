@@ -268,6 +268,19 @@ void wc_core_set_error(struct wc_core *core, int error, const char *what);
 int wc_core_error(const struct wc_core *core);
 
 /*
+ * A cache data write failed (the caller has latched the error): the blocks
+ * it wrote that are not committed leave the index, so that a read finds
+ * the version before it (a committed copy, or the origin) instead of what
+ * the failed write left in the cache block, which may be another sector's
+ * old data.  `sector` and `nr_sectors` are the origin range of the write.
+ * When the caller could not keep track of which writes failed, it calls
+ * wc_core_forget_uncommitted() instead: every uncommitted block leaves.
+ */
+void wc_core_forget_failed_write(struct wc_core *core, unsigned long long sector,
+				 unsigned int nr_sectors);
+void wc_core_forget_uncommitted(struct wc_core *core);
+
+/*
  * Things the caller should do after a call into the core: a bitmask that is
  * cleared by reading it.
  */

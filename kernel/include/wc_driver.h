@@ -44,6 +44,13 @@ enum wc_drv_error {
 	WC_DRV_ERR_ORIGIN_WRITE = 1U << 2,
 };
 
+/* wc_drv_ops.take_failed_write */
+enum wc_drv_failed_write {
+	WC_DRV_FAILED_NONE,		/* no failed cache data write left */
+	WC_DRV_FAILED_RANGE,		/* one, at *sector, *nr_sectors */
+	WC_DRV_FAILED_UNKNOWN,		/* some were not recorded */
+};
+
 /* Why the driver sleeps (wc_drv_ops.sleep). */
 enum wc_drv_wait {
 	WC_DRV_WAIT_FREELIST = 1,	/* map: no free block; writeback frees */
@@ -77,6 +84,14 @@ struct wc_drv_ops {
 	void (*unlock)(void *ctx);
 	/* The errors end_io saw since the last call, cleared (WC_DRV_ERR_*). */
 	unsigned int (*take_errors)(void *ctx);
+	/*
+	 * The origin range of a cache data write that end_io saw fail, taken
+	 * off the platform's record (WC_DRV_FAILED_*).  A platform records a
+	 * range before it notes WC_DRV_ERR_CACHE_WRITE, and when it runs out
+	 * of room it says WC_DRV_FAILED_UNKNOWN once instead.
+	 */
+	int (*take_failed_write)(void *ctx, unsigned long long *sector,
+				 unsigned int *nr_sectors);
 	unsigned long long (*now_ms)(void *ctx);
 	/*
 	 * Drop the lock, sleep until a WC_DRV_WORK_WAKE (or anything else

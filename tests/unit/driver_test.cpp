@@ -288,3 +288,64 @@ TEST(DriverErrors, UnreadableEntriesRefuseTheLoad)
 }
 
 } // namespace
+
+namespace {
+
+// The read rule: a read of a block whose write failed returns a version
+// written to it, or fails; never what the failed write left in the cache
+// block.  Here the block was written back and freed: the failed write's
+// new block is forgotten, and the read finds the origin's version.
+TEST(ReadRule, FailedWriteOfANewBlockReadsTheOriginsVersion)
+{
+	Traced t;
+
+	ASSERT_EQ(t.m->write(16, pattern(16, 8, 1)), 0);
+	// Another sector's data in the blocks that the next write may take.
+	for (uint64_t b = 3; b < 40; b++)
+		ASSERT_EQ(t.m->write(b * 8, pattern(b * 8, 8, 9)), 0);
+	ASSERT_EQ(t.m->flush(), 0);
+	t.m->drain();
+	ASSERT_EQ(t.m->discard(24, 37 * 8), 0);
+	ASSERT_EQ(status_fields(t.m->status())[WC_STATUS_FREE],
+		  status_fields(t.m->status())[WC_STATUS_BLOCKS]);
+
+	t.cache.fail_writes = true;
+	EXPECT_EQ(t.m->write(16, pattern(16, 8, 2)), -WC_EIO);
+	t.cache.fail_writes = false;
+	std::vector<uint8_t> out;
+	ASSERT_EQ(t.m->read(16, 8, &out), 0);
+	EXPECT_EQ(out, pattern(16, 8, 1));
+	EXPECT_EQ(status_fields(t.m->status())[WC_STATUS_ERROR], 1u);
+	EXPECT_TRUE(wc_core_validate(t.m->core()));
+}
+
+// A new copy beside a committed one under writeback: the failed write's
+// copy leaves the index, which uncovers the committed one.  A block
+// written successfully before the failure still reads its new data.
+TEST(ReadRule, FailedWriteBesideACopyUnderWritebackReadsThatCopy)
+{
+	Traced t;
+	std::vector<wc_wb_job> held;
+
+	ASSERT_EQ(t.m->write(16, pattern(16, 8, 1)), 0);
+	ASSERT_EQ(t.m->flush(), 0);
+	t.m->copy_job = [&](const wc_wb_job &job) {
+		held.push_back(job);
+		return model::Model::kKeepJob;
+	};
+	t.m->writeback(true);
+	ASSERT_EQ(held.size(), 1u);
+
+	ASSERT_EQ(t.m->write(64, pattern(64, 8, 3)), 0);
+	t.cache.fail_writes = true;
+	EXPECT_EQ(t.m->write(16, pattern(16, 8, 2)), -WC_EIO);
+	t.cache.fail_writes = false;
+	std::vector<uint8_t> out;
+	ASSERT_EQ(t.m->read(16, 8, &out), 0);
+	EXPECT_EQ(out, pattern(16, 8, 1));
+	ASSERT_EQ(t.m->read(64, 8, &out), 0);
+	EXPECT_EQ(out, pattern(64, 8, 3));
+	EXPECT_TRUE(wc_core_validate(t.m->core()));
+}
+
+} // namespace

@@ -2,7 +2,8 @@
 # Device errors, with dm-flakey under the cache or the origin:
 #   ssd-cache-errors    a failing cache write latches the error state: that
 #                       write and later ones fail with EIO, committed data
-#                       stays readable, and survives a reload
+#                       stays readable, and survives a reload; the failed
+#                       write's block reads its version before the write
 #   ssd-origin-errors   writeback to a failing origin latches the error
 #                       state ("flush" fails), the cache keeps the data; on a
 #                       healthy origin a new table drains it
@@ -35,12 +36,16 @@ $common
 cache=\$(disk cache)
 dm_create cflaky "\$(up \$cache)"
 table=\$(wc_table s /dev/mapper/oflaky /dev/mapper/cflaky 4096)
+write_pattern /dev/mapper/oflaky 8M 1M o
 dm_create wc "\$table"
 write_pattern /dev/mapper/wc 1M 4M a
 flush_dev /dev/mapper/wc
 swap_table cflaky "\$(broken \$cache)"
 dmesg -c >/dev/null
 expect_fail write_pattern /dev/mapper/wc 8M 1M b
+# the failed write's block reads the version before it (the origin's),
+# not what the failed write left in the cache block
+verify_pattern /dev/mapper/wc 8M 1M o
 expect_eq "\$(wc_status_field wc 1)" 1 "error state"
 dmesg | grep -q "writecache: I/O error writing to the cache device" || die "no error message"
 # later writes fail at once, even to a cached block
