@@ -92,15 +92,16 @@ unit: userspace
 mutant:
 	$(TOP)/scripts/driver-mutant.sh
 
-# libFuzzer (clang): a bounded run of each target, from fixed seeds.
-FUZZ_SECONDS ?= 45
+# libFuzzer (clang, ASan and fatal UBSan): each target (table lines,
+# operation sequences with faults and power cuts, recovery from metadata
+# images, messages) for FUZZ_SECONDS from its committed corpus.  make
+# check runs a bounded FUZZ_SECONDS=30.
+FUZZ_SECONDS ?= 600
 fuzz:
 	cmake -S $(TOP)/userspace-model -B $(BUILD)/fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
 		-DWC_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(BUILD)/fuzz -j2
-	mkdir -p $(BUILD)/fuzz/corpus-ops
-	cd $(BUILD)/fuzz && ./fuzz_table -seed=1 -runs=200000
-	cd $(BUILD)/fuzz && ./fuzz_ops -seed=1 -max_total_time=$(FUZZ_SECONDS) corpus-ops
+	$(TOP)/scripts/fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 
 # Benchmarks print numbers; they never fail a build.
 bench: userspace
@@ -130,7 +131,7 @@ check: deps
 	$(MAKE) unit
 	$(MAKE) mutant
 	$(MAKE) install-tools DESTDIR=$(BUILD)/install-check
-	$(MAKE) fuzz
+	$(MAKE) fuzz FUZZ_SECONDS=30
 	$(MAKE) guest-test
 	$(MAKE) dkms-check
 	$(MAKE) deb-check

@@ -172,7 +172,10 @@ void Cache::load_one(u32 i, u64 sector, u64 seq)
 		free_.add(i);
 		return;
 	}
-	if (sector >= Entry::kMaxSector) {
+	// A committed entry names a block-aligned origin sector (every bio
+	// is aligned); one that does not is damaged, and would make the
+	// aligned bios around it fail.
+	if (sector >= Entry::kMaxSector || (sector & (block_sectors() - 1))) {
 		text::Message<128> m;
 
 		m().str("entry ").dec(i).str(" has an invalid sector ").dec(sector);
