@@ -7,12 +7,17 @@ struct wc_core {
 	wc::Cache cache;
 };
 
+using wc::BlockId;
 using wc::Cache;
 
 namespace {
 
 Cache &C(wc_core *core) { return core->cache; }
 const Cache &C(const wc_core *core) { return core->cache; }
+
+// Cache blocks cross the ABI as struct wc_block; inside they are BlockIds.
+BlockId from_abi(wc_block b) { return BlockId(b.index); }
+wc_block to_abi(BlockId b) { return {b.index()}; }
 
 } // namespace
 
@@ -119,13 +124,13 @@ int wc_core_block_state(const wc_core *core, wc_block b,
 			unsigned long long *sector, unsigned long long *seq)
 {
 	const Cache &c = C(core);
-	wc::u64 i = b.index;
+	BlockId i = from_abi(b);
 
-	if (i >= c.n_blocks() || c.entries()[i].is_free())
+	if (i.index() >= c.n_blocks() || c.entry(i).is_free())
 		return 0;
-	*sector = c.entries()[i].sector();
-	*seq = c.entries()[i].seq();
-	return c.committed(wc::u32(i)) ? 2 : 1;
+	*sector = c.entry(i).sector();
+	*seq = c.entry(i).seq();
+	return c.committed(i) ? 2 : 1;
 }
 
 void wc_core_program_start(wc_core *core, int program, unsigned long long arg0,
@@ -177,12 +182,12 @@ int wc_core_writeback_next_job(wc_core *core, wc_wb_job *job)
 
 void *wc_core_block_data(const wc_core *core, wc_block b)
 {
-	return C(core).block_data(b.index);
+	return C(core).block_data(from_abi(b));
 }
 
 wc_block wc_core_job_next(const wc_core *core, wc_block b)
 {
-	return {C(core).job_next(b.index)};
+	return to_abi(C(core).job_next(from_abi(b)));
 }
 
 unsigned long long wc_core_writeback_queued(const wc_core *core)
@@ -192,7 +197,7 @@ unsigned long long wc_core_writeback_queued(const wc_core *core)
 
 void wc_core_writeback_done(wc_core *core, wc_block head, int error)
 {
-	C(core).writeback_done(head.index, error);
+	C(core).writeback_done(from_abi(head), error);
 }
 
 unsigned long long wc_core_writeback_blocks(const wc_core *core)

@@ -20,65 +20,65 @@ void Cache::reset_containers()
 	wb_.init(entries_);
 }
 
-u32 Cache::find_following(u64 sector) const
+BlockId Cache::find_following(u64 sector) const
 {
-	u32 e = find_exact(sector);
+	BlockId e = find_exact(sector);
 
-	if (e != kNil)
+	if (!e.is_nil())
 		return e;
-	return index_.lower_bound([&](u32 n) { return entries_[n].sector() <= sector; });
+	return index_.lower_bound([&](BlockId n) { return entry(n).sector() <= sector; });
 }
 
-u32 Cache::find_lowest_at_or_after(u64 sector) const
+BlockId Cache::find_lowest_at_or_after(u64 sector) const
 {
-	return index_.lower_bound([&](u32 n) { return entries_[n].sector() < sector; });
+	return index_.lower_bound([&](BlockId n) { return entry(n).sector() < sector; });
 }
 
 // `replaces`: a committed block of the same sector that `i` supersedes
 // (I5); `i` takes its place in the index and the LRU.
-void Cache::insert_entry(u32 i, u64 now_ms, u32 replaces)
+void Cache::insert_entry(BlockId i, u64 now_ms, BlockId replaces)
 {
-	entries_[i].set_state(Entry::State::kCached);
-	if (replaces != kNil) {
+	entry(i).set_state(Entry::State::kCached);
+	if (!replaces.is_nil()) {
 		index_.replace(replaces, i);
 		lru_.remove(replaces);
 		superseded_.push_back(replaces);
-		entries_[replaces].set_state(Entry::State::kSuperseded);
+		entry(replaces).set_state(Entry::State::kSuperseded);
 	} else {
 		index_.insert(i);
 	}
 	lru_.push_front(i);
-	entries_[i].set_age(age_stamp(now_ms));
+	entry(i).set_age(age_stamp(now_ms));
 }
 
 // A block just taken from the free list now caches `sector`, uncommitted.
-void Cache::cache_new_block(u32 i, u64 sector, u64 now_ms, u32 replaces)
+void Cache::cache_new_block(BlockId i, u64 sector, u64 now_ms, BlockId replaces)
 {
-	entries_[i].set_sector(sector);
-	entries_[i].set_seq(seq_count_);
+	entry(i).set_sector(sector);
+	entry(i).set_seq(seq_count_);
 	entry_cached(i);
 	insert_entry(i, now_ms, replaces);
 	uncommitted_blocks_++;
 }
 
-u32 Cache::pop_from_freelist(u64 expected_block)
+BlockId Cache::pop_from_freelist(BlockId expected_block)
 {
-	u32 e = free_.pop(expected_block);
+	BlockId e = free_.pop(expected_block);
 
-	WC_DEBUG_CHECK(e == kNil || !frees_unsynced(),
+	WC_DEBUG_CHECK(e.is_nil() || !frees_unsynced(),
 		       "I2: a block is allocated while a free is not durable");
-	if (e != kNil)
+	if (!e.is_nil())
 		verify_watermark();
 	return e;
 }
 
-void Cache::free_entry(u32 i, bool in_lru)
+void Cache::free_entry(BlockId i, bool in_lru)
 {
 	index_.erase(i);
 	if (in_lru)
 		lru_.remove(i);
 	free_.add(i);
-	entries_[i].set_seq(disk::kFreeSeq);
+	entry(i).set_seq(disk::kFreeSeq);
 	entry_freed(i);
 	events_ |= WC_EV_WAKE_FREELIST;
 }
@@ -90,13 +90,13 @@ bool Cache::free_superseded(u64 start, u64 end)
 {
 	bool freed = false;
 
-	for (u32 i = superseded_.front(); i != kNil;) {
-		u32 next = superseded_.next(i);
+	for (BlockId i = superseded_.front(); !i.is_nil();) {
+		BlockId next = superseded_.next(i);
 
-		if (entries_[i].sector() >= start && entries_[i].sector() < end) {
+		if (entry(i).sector() >= start && entry(i).sector() < end) {
 			superseded_.remove(i);
 			free_.add(i);
-			entries_[i].set_seq(disk::kFreeSeq);
+			entry(i).set_seq(disk::kFreeSeq);
 			entry_freed(i);
 			events_ |= WC_EV_WAKE_FREELIST;
 			freed = true;
@@ -112,11 +112,11 @@ bool Cache::discard_range(u64 start, u64 end)
 {
 	bool freed = false;
 
-	for (u32 e = find_lowest_at_or_after(start);
-	     e != kNil && entries_[e].sector() < end;) {
-		u32 next = index_.next(e);
+	for (BlockId e = find_lowest_at_or_after(start);
+	     !e.is_nil() && entry(e).sector() < end;) {
+		BlockId next = index_.next(e);
 
-		if (!entries_[e].write_in_progress()) {
+		if (!entry(e).write_in_progress()) {
 			if (!committed(e) && uncommitted_blocks_)
 				uncommitted_blocks_--;
 			free_entry(e);
@@ -142,12 +142,12 @@ bool Cache::free_older_duplicates()
 	if (!duplicates_)
 		return false;
 	duplicates_ = false;
-	for (u32 e = lru_.front(); e != kNil && entries_[e].seq() == just_committed;
+	for (BlockId e = lru_.front(); !e.is_nil() && entry(e).seq() == just_committed;
 	     e = lru_.next(e)) {
-		u32 p = index_.prev(e);
+		BlockId p = index_.prev(e);
 
-		if (p != kNil && entries_[p].sector() == entries_[e].sector() &&
-		    !entries_[p].write_in_progress()) {
+		if (!p.is_nil() && entry(p).sector() == entry(e).sector() &&
+		    !entry(p).write_in_progress()) {
 			free_entry(p);
 			freed = true;
 		}
@@ -156,9 +156,9 @@ bool Cache::free_older_duplicates()
 }
 
 // Loading: entry i as the metadata says, against those loaded before it.
-void Cache::load_one(u32 i, u64 sector, u64 seq)
+void Cache::load_one(BlockId i, u64 sector, u64 seq)
 {
-	Entry &e = entries_[i];
+	Entry &e = entry(i);
 
 	e = Entry();
 	e.set_sector(sector >= Entry::kMaxSector ? Entry::kNoSector : sector);
@@ -178,27 +178,27 @@ void Cache::load_one(u32 i, u64 sector, u64 seq)
 	if (sector >= Entry::kMaxSector || (sector & (block_sectors() - 1))) {
 		text::Message<128> m;
 
-		m().str("entry ").dec(i).str(" has an invalid sector ").dec(sector);
+		m().str("entry ").dec(i.index()).str(" has an invalid sector ").dec(sector);
 		set_error(-WC_EINVAL, m.c_str());
 		e.set_seq(disk::kFreeSeq);
 		free_.add(i);
 		return;
 	}
 
-	u32 old = find_exact(sector);
+	BlockId old = find_exact(sector);
 
-	if (old == kNil) {
+	if (old.is_nil()) {
 		insert_entry(i, prog_.arg1);
 		return;
 	}
-	if (entries_[old].seq() == seq) {
+	if (entry(old).seq() == seq) {
 		text::Message<160> m;
 
-		m().str("two identical entries, position ").dec(i);
+		m().str("two identical entries, position ").dec(i.index());
 		m().str(", sector ").dec(sector).str(", sequence ").dec(seq);
 		set_error(-WC_EINVAL, m.c_str());
 	}
-	if (entries_[old].seq() > seq) {
+	if (entry(old).seq() > seq) {
 		e.set_seq(disk::kFreeSeq);
 		entry_freed(i);
 		free_.add(i);
@@ -217,10 +217,10 @@ bool Cache::validate() const
 	if (index_.validate() < 0 || !free_.validate())
 		return false;
 	for (u64 i = 0; i < n_blocks_; i++)
-		count[u32(entries_[i].state())]++;
-	for (u32 i = superseded_.front(); i != kNil; i = superseded_.next(i))
-		if (entries_[i].state() != Entry::State::kSuperseded || !committed(i) ||
-		    find_exact(entries_[i].sector()) == kNil)
+		count[u32(entry(BlockId(u32(i))).state())]++;
+	for (BlockId i = superseded_.front(); !i.is_nil(); i = superseded_.next(i))
+		if (entry(i).state() != Entry::State::kSuperseded || !committed(i) ||
+		    find_exact(entry(i).sector()).is_nil())
 			return false;
 
 	u64 cached = count[u32(Entry::State::kCached)];

@@ -13,11 +13,12 @@ namespace wc {
 // The index orders by origin sector, then by seq: a sector has two copies
 // while an old one is being written back beside a newer one.
 struct ByOrigin {
-	static bool less(const Entry *base, u32 a, u32 b)
+	static bool less(const Entry *base, BlockId a, BlockId b)
 	{
-		u64 sa = base[a].sector(), sb = base[b].sector();
+		const Entry &ea = entry_at(base, a), &eb = entry_at(base, b);
+		u64 sa = ea.sector(), sb = eb.sector();
 
-		return sa < sb || (sa == sb && base[a].seq() < base[b].seq());
+		return sa < sb || (sa == sb && ea.seq() < eb.seq());
 	}
 };
 

@@ -72,10 +72,10 @@ public:
 	void writeback_begin();
 	int writeback_plan(u64 now_ms, bool writeback_all, int *requeue);
 	bool writeback_next_job(wc_wb_job *job);
-	void writeback_done(u32 head, int error);
+	void writeback_done(BlockId head, int error);
 	u64 writeback_blocks() const { return writeback_size_; }
-	void *block_data(u32 e) const { return pmem_data(e); }
-	u32 job_next(u32 e) const { return wb_.job_next(e); }
+	void *block_data(BlockId e) const { return pmem_data(e); }
+	BlockId job_next(BlockId e) const { return wb_.job_next(e); }
 	u64 writeback_queued() const { return wb_.planned_blocks(); }
 
 	// state
@@ -109,19 +109,24 @@ public:
 	const disk::Superblock &superblock() const { return sb_; }
 	const Stats &stats() const { return stats_; }
 	const Entry *entries() const { return entries_; }
-	// The cached block for an origin sector with the highest seq, or kNil.
-	u32 lookup(u64 sector) const { return find_exact(sector); }
-	bool committed(u32 i) const { return entries_[i].seq() < seq_count_; }
-	u64 cache_sector_of(u32 i) const { return cache_sector(i); }
+	// Block i's entry (i below n_blocks()).
+	const Entry &entry(BlockId i) const { return entry_at(entries_, i); }
+	// The cached block for an origin sector with the highest seq, or nil.
+	BlockId lookup(u64 sector) const { return find_exact(sector); }
+	bool committed(BlockId i) const { return entry(i).seq() < seq_count_; }
+	u64 cache_sector_of(BlockId i) const { return cache_sector(i); }
 	// Checks the containers against each other; returns false if broken.
 	bool validate() const;
 
 private:
+	// Block i's entry, to change it (the view above reads it).
+	Entry &entry(BlockId i) { return entry_at(entries_, i); }
+
 	// geometry
-	u64 cache_sector(u32 i) const
+	u64 cache_sector(BlockId i) const
 	{
 		return cfg.start_sector + (metadata_bytes_ >> kSectorShift) +
-		       (u64(i) << (cfg.block_shift - kSectorShift));
+		       (u64(i.index()) << (cfg.block_shift - kSectorShift));
 	}
 	u32 block_sectors() const { return cfg.block_size >> kSectorShift; }
 	u32 block_count(u32 sectors) const
@@ -131,22 +136,23 @@ private:
 
 	// blocks.cpp
 	void reset_containers();
-	u32 find_exact(u64 sector) const;
-	u32 find_following(u64 sector) const;
-	u32 find_lowest_at_or_after(u64 sector) const;
-	void insert_entry(u32 i, u64 now_ms, u32 replaces = kNil);
-	void cache_new_block(u32 i, u64 sector, u64 now_ms, u32 replaces = kNil);
-	u32 pop_from_freelist(u64 expected_block);
-	void free_entry(u32 i, bool in_lru = true);
+	BlockId find_exact(u64 sector) const;
+	BlockId find_following(u64 sector) const;
+	BlockId find_lowest_at_or_after(u64 sector) const;
+	void insert_entry(BlockId i, u64 now_ms, BlockId replaces = BlockId::nil());
+	void cache_new_block(BlockId i, u64 sector, u64 now_ms,
+			     BlockId replaces = BlockId::nil());
+	BlockId pop_from_freelist(BlockId expected_block);
+	void free_entry(BlockId i, bool in_lru = true);
 	bool free_superseded(u64 start, u64 end);
 	bool discard_range(u64 start, u64 end);
 	bool free_older_duplicates();
-	void load_one(u32 i, u64 sector, u64 seq);
+	void load_one(BlockId i, u64 sector, u64 seq);
 	// An entry's metadata changed, its block just cached or freed: SSD
 	// mode marks its chunk dirty for the next metadata write; PMEM mode
 	// stores it (durable at the next fence).
-	void entry_cached(u32 i) { (this->*mode_->store_cached)(i); }
-	void entry_freed(u32 i)
+	void entry_cached(BlockId i) { (this->*mode_->store_cached)(i); }
+	void entry_freed(BlockId i)
 	{
 		note_free_unsynced(true);
 		(this->*mode_->store_freed)(i);
@@ -170,7 +176,7 @@ private:
 #endif
 	}
 
-	u8 *pmem_data(u32 i) const
+	u8 *pmem_data(BlockId i) const
 	{
 		return pmem_.block(i, metadata_bytes_, cfg.block_shift);
 	}
@@ -183,8 +189,8 @@ private:
 		void (Cache::*map_bio)(const wc_bio &bio, u64 now_ms, wc_map_result &res);
 		void (Cache::*program_step)(wc_io_op *op, int result);
 		int (Cache::*read_superblock)(disk::Superblock *s, const char **error);
-		void (Cache::*store_cached)(u32 i);
-		void (Cache::*store_freed)(u32 i);
+		void (Cache::*store_cached)(BlockId i);
+		void (Cache::*store_freed)(BlockId i);
 		Freelist::Order free_order;
 		// Writeback runs must be contiguous in the cache too (kcopyd
 		// copies a run as one region).
@@ -195,16 +201,16 @@ private:
 
 	// map.cpp
 	u32 cached_run(u64 sector, u32 nr_sectors) const;
-	u32 adjacent_run(u32 e, u32 max_blocks, bool *uncommitted) const;
-	void remap_origin(const wc_bio &bio, u32 following, wc_map_result &res);
-	void read_miss(const wc_bio &bio, u32 following, wc_map_result &res);
+	u32 adjacent_run(BlockId e, u32 max_blocks, bool *uncommitted) const;
+	void remap_origin(const wc_bio &bio, BlockId following, wc_map_result &res);
+	void read_miss(const wc_bio &bio, BlockId following, wc_map_result &res);
 	// map_ssd.cpp
 	void map_ssd_bio(const wc_bio &bio, u64 now_ms, wc_map_result &res);
 	void map_ssd_flush(const wc_bio &bio, wc_map_result &res);
 	void map_ssd_discard(const wc_bio &bio, wc_map_result &res);
 	void map_ssd_read(const wc_bio &bio, wc_map_result &res);
 	void map_ssd_write(const wc_bio &bio, u64 now_ms, wc_map_result &res);
-	void write_ssd_run(const wc_bio &bio, u32 e, bool overwrite, u64 now_ms,
+	void write_ssd_run(const wc_bio &bio, BlockId e, bool overwrite, u64 now_ms,
 			   wc_map_result &res);
 	void step_discard(wc_io_op *op, int result);
 	// map_pmem.cpp
@@ -216,7 +222,7 @@ private:
 
 	// writeback.cpp (the age stamps and the watermark check, on the map
 	// path, are inline below)
-	bool aged(u32 i, u64 now_ms) const;
+	bool aged(BlockId i, u64 now_ms) const;
 	u32 age_unit_ms() const;
 	u16 age_stamp(u64 now_ms) const;
 	void verify_watermark();
@@ -243,7 +249,7 @@ private:
 	void load_entries(const u8 *buf, u64 first_byte, u64 bytes);
 	void step_commit(wc_io_op *op, int result);
 	int read_superblock_ssd(disk::Superblock *s, const char **error);
-	void mark_entry_dirty(u32 i) { dirty_.mark_entry(i); }
+	void mark_entry_dirty(BlockId i) { dirty_.mark_entry(i); }
 
 	// meta_pmem.cpp
 	void commit_pmem();
@@ -251,8 +257,8 @@ private:
 	int load_pmem();
 	void step_pmem(wc_io_op *op, int result);
 	int read_superblock_pmem(disk::Superblock *s, const char **error);
-	void store_entry_pmem(u32 i);
-	void store_seq_pmem(u32 i);
+	void store_entry_pmem(BlockId i);
+	void store_seq_pmem(BlockId i);
 	void pmem_store(void *dst, const void *src, u64 bytes);
 	void pmem_fence();
 
@@ -302,19 +308,20 @@ private:
 	u32 wb_walked_ = 0;
 	bool wb_waited_writes_ = false;
 	bool wb_sweep_started_ = false;
-	static constexpr u32 kSweepUnpositioned = 0xfffffffeU;
-	u32 wb_sweep_cursor_ = kNil;
+	// A reserved id, never a block's (block_id.h).
+	static constexpr BlockId kSweepUnpositioned = BlockId::reserved();
+	BlockId wb_sweep_cursor_ = BlockId::nil();
 
 	Program prog_;		// the running program
 };
 
 // On the map path, and so inline: the lookup, the age stamps, the
 // watermark check.
-inline u32 Cache::find_exact(u64 sector) const
+inline BlockId Cache::find_exact(u64 sector) const
 {
-	u32 e = index_.last_where([&](u32 n) { return entries_[n].sector() <= sector; });
+	BlockId e = index_.last_where([&](BlockId n) { return entry(n).sector() <= sector; });
 
-	return (e != kNil && entries_[e].sector() == sector) ? e : kNil;
+	return (!e.is_nil() && entry(e).sector() == sector) ? e : BlockId::nil();
 }
 
 // Ages are 16-bit stamps in units of max_age/4096 (at least 1 ms): they

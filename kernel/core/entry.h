@@ -5,17 +5,14 @@
 // the free tree, SSD, or the free list, PMEM), cached (in the index and the
 // LRU list), under writeback (in the index and on writeback's lists) or,
 // in PMEM mode, superseded (on the superseded list only).  The links are
-// 32-bit block indices, so the containers cost no memory of their own:
-// the tree links are rbtree.h's, the list links list.h's.
+// block ids (block_id.h, 32 bits each), so the containers cost no memory
+// of their own: the tree links are rbtree.h's, the list links list.h's.
 #pragma once
 
+#include "block_id.h"
 #include "types.h"
 
 namespace wc {
-
-constexpr u32 kNil = 0xffffffffU;
-// The largest cache the 32-bit links can address: two values are reserved.
-constexpr u64 kMaxBlocks = 0xfffffffeULL;
 
 class Entry {
 public:
@@ -59,8 +56,9 @@ public:
 	u16 age() const { return u16(seq_age_ >> kSeqBits); }
 	void set_age(u16 a) { seq_age_ = (seq_age_ & kSeqMask) | (u64(a) << kSeqBits); }
 
-	u32 lru[2] = {kNil, kNil};	// list links (list.h)
-	u32 child[2] = {kNil, kNil};	// tree links (index or free tree)
+	// Nil while unlinked, as a new BlockId is.
+	BlockId lru[2];		// list links (list.h)
+	BlockId child[2];	// tree links (index or free tree)
 
 private:
 	static constexpr u64 kRed = 1ULL << 63;
@@ -71,5 +69,20 @@ private:
 };
 
 static_assert(sizeof(Entry) == 32, "the per-block memory budget is 32 bytes");
+
+// Block i's entry in the array at base: the one place where a block id
+// becomes an array index (the containers and Cache::entry go through it).
+inline Entry &entry_at(Entry *base, BlockId i) { return base[i.index()]; }
+inline const Entry &entry_at(const Entry *base, BlockId i) { return base[i.index()]; }
+
+// Sets both words of a link pair (Entry::lru or Entry::child).  The values
+// are taken before either word is written, so the compiler stores the pair
+// as one 64-bit word, as it did when the links were plain u32s: it merges
+// no class-typed copies written one by one or chained (a = b = nil).
+inline void set_pair(BlockId (&pair)[2], BlockId first, BlockId second)
+{
+	pair[0] = first;
+	pair[1] = second;
+}
 
 } // namespace wc

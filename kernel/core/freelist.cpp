@@ -12,7 +12,7 @@ void Freelist::init(Entry *base, Order order)
 	order_ = order;
 	tree_.init(base);
 	fifo_.init(base);
-	cursor_ = kNil;
+	cursor_ = BlockId::nil();
 	size_ = 0;
 }
 

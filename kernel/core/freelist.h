@@ -15,7 +15,7 @@
 namespace wc {
 
 struct ByPosition {
-	static bool less(const Entry *, u32 a, u32 b) { return a < b; }
+	static bool less(const Entry *, BlockId a, BlockId b) { return a.index() < b.index(); }
 };
 
 // The free tree's out-of-line functions are instantiated once, in
@@ -23,8 +23,8 @@ struct ByPosition {
 // copy the linker drops is still named in __mcount_loc).
 extern template class RbTree<ByPosition>;
 
-// pop(): any free block.
-constexpr u64 kAnyBlock = ~0ULL;
+// pop(): any free block (nil: no particular block is expected).
+constexpr BlockId any_block() { return BlockId::nil(); }
 
 class Freelist {
 public:
@@ -36,11 +36,11 @@ public:
 	u64 size() const { return size_; }
 	// Marks block i free and adds it.  (add and pop are on the map path:
 	// inline.)
-	void add(u32 i);
-	// Takes the next free block, or returns kNil.  In SSD mode `expected`
-	// (unless kAnyBlock) is the only block accepted: a run being extended
+	void add(BlockId i);
+	// Takes the next free block, or returns nil.  In SSD mode `expected`
+	// (unless any_block()) is the only block accepted: a run being extended
 	// must stay contiguous.
-	u32 pop(u64 expected = kAnyBlock);
+	BlockId pop(BlockId expected = any_block());
 	// The containers agree with the count.
 	bool validate() const;
 
@@ -57,16 +57,16 @@ private:
 	Entry *base_ = nullptr;
 	Order order_ = Order::kByPosition;
 	RbTree<ByPosition> tree_;	// SSD
-	u32 cursor_ = kNil;		// SSD: the next block handed out
+	BlockId cursor_ = BlockId::nil();	// SSD: the next block handed out
 	List<struct FreeFifoTag> fifo_;	// PMEM
 	u64 size_ = 0;
 	u64 high_ = 0;
 	u64 low_ = 0;
 };
 
-inline void Freelist::add(u32 i)
+inline void Freelist::add(BlockId i)
 {
-	base_[i].set_state(Entry::State::kFree);
+	entry_at(base_, i).set_state(Entry::State::kFree);
 	if (order_ == Order::kFifo) {
 		fifo_.push_back(i);
 	} else {
@@ -77,24 +77,24 @@ inline void Freelist::add(u32 i)
 	size_++;
 }
 
-inline u32 Freelist::pop(u64 expected)
+inline BlockId Freelist::pop(BlockId expected)
 {
-	u32 e, next;
+	BlockId e, next;
 
 	if (order_ == Order::kFifo) {
 		e = fifo_.front();
-		if (e == kNil)
-			return kNil;
+		if (e.is_nil())
+			return BlockId::nil();
 		fifo_.remove(e);
 	} else {
 		e = cursor_;
-		if (e == kNil)
-			return kNil;
-		if (expected != kAnyBlock && e != expected)
-			return kNil;
+		if (e.is_nil())
+			return BlockId::nil();
+		if (expected != any_block() && e != expected)
+			return BlockId::nil();
 		next = tree_.next(e);
 		tree_.erase(e);
-		if (next == kNil)
+		if (next.is_nil())
 			next = tree_.first();
 		cursor_ = next;
 	}

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// Intrusive lists threaded through the entry array by block index, in the
+// Intrusive lists threaded through the entry array by block id, in the
 // spirit of fbl's intrusive lists and LLVM's ilist tags: each list is a
 // type of its own, named by a tag, and only list.h touches the links.
 //
@@ -23,61 +23,64 @@ public:
 	void init(Entry *base)
 	{
 		base_ = base;
-		head_ = tail_ = kNil;
+		head_ = BlockId::nil();
+		tail_ = BlockId::nil();
 		size_ = 0;
 	}
-	bool empty() const { return head_ == kNil; }
+	bool empty() const { return head_.is_nil(); }
 	u64 size() const { return size_; }
-	u32 front() const { return head_; }
-	u32 back() const { return tail_; }
-	u32 next(u32 i) const { return base_[i].lru[kNextLink]; }
-	u32 prev(u32 i) const { return base_[i].lru[kPrevLink]; }
+	BlockId front() const { return head_; }
+	BlockId back() const { return tail_; }
+	BlockId next(BlockId i) const { return node(i).lru[kNextLink]; }
+	BlockId prev(BlockId i) const { return node(i).lru[kPrevLink]; }
 
-	void push_front(u32 i)
+	void push_front(BlockId i)
 	{
-		base_[i].lru[kPrevLink] = kNil;
-		base_[i].lru[kNextLink] = head_;
-		if (head_ != kNil)
-			base_[head_].lru[kPrevLink] = i;
+		node(i).lru[kPrevLink] = BlockId::nil();
+		node(i).lru[kNextLink] = head_;
+		if (!head_.is_nil())
+			node(head_).lru[kPrevLink] = i;
 		else
 			tail_ = i;
 		head_ = i;
 		size_++;
 	}
 
-	void push_back(u32 i)
+	void push_back(BlockId i)
 	{
-		base_[i].lru[kNextLink] = kNil;
-		base_[i].lru[kPrevLink] = tail_;
-		if (tail_ != kNil)
-			base_[tail_].lru[kNextLink] = i;
+		node(i).lru[kNextLink] = BlockId::nil();
+		node(i).lru[kPrevLink] = tail_;
+		if (!tail_.is_nil())
+			node(tail_).lru[kNextLink] = i;
 		else
 			head_ = i;
 		tail_ = i;
 		size_++;
 	}
 
-	// Unlinks i; both its words are left kNil.
-	void remove(u32 i)
+	// Unlinks i; both its words are left nil.
+	void remove(BlockId i)
 	{
-		u32 p = base_[i].lru[kPrevLink], n = base_[i].lru[kNextLink];
+		BlockId p = node(i).lru[kPrevLink], n = node(i).lru[kNextLink];
 
-		if (p != kNil)
-			base_[p].lru[kNextLink] = n;
+		if (!p.is_nil())
+			node(p).lru[kNextLink] = n;
 		else
 			head_ = n;
-		if (n != kNil)
-			base_[n].lru[kPrevLink] = p;
+		if (!n.is_nil())
+			node(n).lru[kPrevLink] = p;
 		else
 			tail_ = p;
-		base_[i].lru[kPrevLink] = base_[i].lru[kNextLink] = kNil;
+		set_pair(node(i).lru, BlockId::nil(), BlockId::nil());
 		size_--;
 	}
 
 private:
+	Entry &node(BlockId i) const { return entry_at(base_, i); }
+
 	Entry *base_ = nullptr;
-	u32 head_ = kNil;
-	u32 tail_ = kNil;
+	BlockId head_ = BlockId::nil();
+	BlockId tail_ = BlockId::nil();
 	u64 size_ = 0;
 };
 
@@ -90,56 +93,63 @@ public:
 	void init(Entry *base)
 	{
 		base_ = base;
-		head_ = tail_ = kNil;
+		head_ = BlockId::nil();
+		tail_ = BlockId::nil();
 	}
-	bool empty() const { return head_ == kNil; }
-	u32 front() const { return head_; }
-	u32 next(u32 i) const { return base_[i].lru[kLink]; }
+	bool empty() const { return head_.is_nil(); }
+	BlockId front() const { return head_; }
+	BlockId next(BlockId i) const { return next(base_, i); }
 	// i's successor, for a list known by its first entry only.
-	static u32 next(const Entry *base, u32 i) { return base[i].lru[kLink]; }
+	static BlockId next(const Entry *base, BlockId i) { return entry_at(base, i).lru[kLink]; }
 
-	void push_back(u32 i)
+	void push_back(BlockId i)
 	{
-		base_[i].lru[kLink] = kNil;
-		if (tail_ != kNil)
-			base_[tail_].lru[kLink] = i;
+		node(i).lru[kLink] = BlockId::nil();
+		if (!tail_.is_nil())
+			node(tail_).lru[kLink] = i;
 		else
 			head_ = i;
 		tail_ = i;
 	}
 
-	void push_front(u32 i)
+	void push_front(BlockId i)
 	{
-		base_[i].lru[kLink] = head_;
-		if (head_ == kNil)
+		node(i).lru[kLink] = head_;
+		if (head_.is_nil())
 			tail_ = i;
 		head_ = i;
 	}
 
 	// Takes the first entry off (its link word is left as it was).
-	u32 pop_front()
+	BlockId pop_front()
 	{
-		u32 i = head_;
+		BlockId i = head_;
 
-		head_ = base_[i].lru[kLink];
-		if (head_ == kNil)
-			tail_ = kNil;
+		head_ = node(i).lru[kLink];
+		if (head_.is_nil())
+			tail_ = BlockId::nil();
 		return i;
 	}
 
 	// Forgets the entries; their links are left as they were.
-	void clear() { head_ = tail_ = kNil; }
+	void clear()
+	{
+		head_ = BlockId::nil();
+		tail_ = BlockId::nil();
+	}
 
 private:
+	Entry &node(BlockId i) const { return entry_at(base_, i); }
+
 	Entry *base_ = nullptr;
-	u32 head_ = kNil;
-	u32 tail_ = kNil;
+	BlockId head_ = BlockId::nil();
+	BlockId tail_ = BlockId::nil();
 };
 
-// An entry that leaves every list: both its words kNil.
+// An entry that leaves every list: both its words nil.
 inline void unlink(Entry &e)
 {
-	e.lru[kPrevLink] = e.lru[kNextLink] = kNil;
+	set_pair(e.lru, BlockId::nil(), BlockId::nil());
 }
 
 } // namespace wc

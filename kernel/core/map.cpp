@@ -39,12 +39,12 @@ void Cache::map(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 		res.flags |= WC_MAPF_ORIGIN_WRITE;
 }
 
-void Cache::remap_origin(const wc_bio &bio, u32 following, wc_map_result &res)
+void Cache::remap_origin(const wc_bio &bio, BlockId following, wc_map_result &res)
 {
 	res.action = WC_MAP_REMAP_ORIGIN;
 	res.sector = bio.sector;
-	if (following != kNil) {
-		u64 boundary = entries_[following].sector() - bio.sector;
+	if (!following.is_nil()) {
+		u64 boundary = entry(following).sector() - bio.sector;
 
 		if (boundary < bio.nr_sectors)
 			res.accept_sectors = u32(boundary);
@@ -53,7 +53,7 @@ void Cache::remap_origin(const wc_bio &bio, u32 following, wc_map_result &res)
 
 // A read that starts at an uncached block goes to the origin, up to the
 // next cached block; in-tree counts the blocks after the first here.
-void Cache::read_miss(const wc_bio &bio, u32 following, wc_map_result &res)
+void Cache::read_miss(const wc_bio &bio, BlockId following, wc_map_result &res)
 {
 	remap_origin(bio, following, res);
 	stats_.reads += block_count(res.accept_sectors) - 1;
@@ -62,17 +62,17 @@ void Cache::read_miss(const wc_bio &bio, u32 following, wc_map_result &res)
 // Blocks from cached block `e` on, at most max_blocks, that follow each
 // other both on the origin and in the cache area (read with one bio or one
 // copy).  *uncommitted (if given) is set when one of them is uncommitted.
-u32 Cache::adjacent_run(u32 e, u32 max_blocks, bool *uncommitted) const
+u32 Cache::adjacent_run(BlockId e, u32 max_blocks, bool *uncommitted) const
 {
-	u64 sector = entries_[e].sector();
+	u64 sector = entry(e).sector();
 	u32 blocks = 1;
 
 	if (uncommitted)
 		*uncommitted = !committed(e);
-	for (u32 prev = e; blocks < max_blocks; blocks++) {
-		u32 f = find_exact(sector + u64(blocks) * block_sectors());
+	for (BlockId prev = e; blocks < max_blocks; blocks++) {
+		BlockId f = find_exact(sector + u64(blocks) * block_sectors());
 
-		if (f != prev + 1)
+		if (f != prev.successor())
 			break;
 		if (uncommitted && !committed(f))
 			*uncommitted = true;
@@ -86,7 +86,7 @@ u32 Cache::cached_run(u64 sector, u32 nr_sectors) const
 {
 	u32 run = 0;
 
-	while (run < nr_sectors && find_exact(sector + run) != kNil)
+	while (run < nr_sectors && !find_exact(sector + run).is_nil())
 		run += block_sectors();
 	return run;
 }

@@ -50,10 +50,10 @@ void Cache::map_pmem_read(const wc_bio &bio, wc_map_result &res)
 		res.action = WC_MAP_COMPLETE;
 		return;
 	}
-	u32 e = find_following(bio.sector);
+	BlockId e = find_following(bio.sector);
 
 	stats_.reads++;
-	if (e != kNil && entries_[e].sector() == bio.sector) {
+	if (!e.is_nil() && entry(e).sector() == bio.sector) {
 		// The blocks that follow this one in the mapping too are
 		// copied at once; they count as if mapped one by one.  The
 		// first call also says how far the cached run goes, from
@@ -76,7 +76,7 @@ void Cache::map_pmem_read(const wc_bio &bio, wc_map_result &res)
 
 void Cache::map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 {
-	u32 e, replaces = kNil;
+	BlockId e, replaces = BlockId::nil();
 
 	if (!bio.nr_sectors) {
 		// Every block is in the cache: FUA or a full batch commits.
@@ -99,7 +99,7 @@ void Cache::map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 	res.accept_sectors = (bio.flags & WC_BIO_CONTINUED) || !only_cached
 				     ? bio.nr_sectors
 				     : cached_run(bio.sector, bio.nr_sectors);
-	if (e != kNil) {
+	if (!e.is_nil()) {
 		if (!committed(e)) {
 			stats_.write_hits_uncommitted++;
 			goto copy;
@@ -109,7 +109,7 @@ void Cache::map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 		// One being written back stays in the index beside the new
 		// copy until its writeback ends.
 		stats_.write_hits_committed++;
-		if (entries_[e].write_in_progress())
+		if (entry(e).write_in_progress())
 			duplicates_ = true;
 		else
 			replaces = e;
@@ -123,8 +123,8 @@ void Cache::map_pmem_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 		stats_.writes += block_count(res.accept_sectors);
 		return;
 	}
-	e = pop_from_freelist(kAnyBlock);
-	if (e == kNil) {
+	e = pop_from_freelist(any_block());
+	if (e.is_nil()) {
 		stats_.writes_blocked_on_freelist++;
 		res.action = WC_MAP_WAIT_FREELIST;
 		return;

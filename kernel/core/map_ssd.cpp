@@ -40,10 +40,10 @@ void Cache::map_ssd_discard(const wc_bio &bio, wc_map_result &res)
 
 void Cache::map_ssd_read(const wc_bio &bio, wc_map_result &res)
 {
-	u32 e = find_following(bio.sector);
+	BlockId e = find_following(bio.sector);
 
 	stats_.reads++;
-	if (e != kNil && entries_[e].sector() == bio.sector) {
+	if (!e.is_nil() && entry(e).sector() == bio.sector) {
 		// In-tree sends every cached block as a bio of its own; the
 		// blocks that follow this one on both devices go in the same
 		// bio here, and count as if they had been sent one by one.
@@ -68,14 +68,14 @@ void Cache::map_ssd_read(const wc_bio &bio, wc_map_result &res)
 void Cache::map_ssd_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 {
 	bool found_entry = false;
-	u32 e;
+	BlockId e;
 
 	if (error_) {
 		stats_.writes += block_count(bio.nr_sectors);
 		return;
 	}
 	e = find_exact(bio.sector);
-	if (e != kNil) {
+	if (!e.is_nil()) {
 		if (!committed(e)) {
 			stats_.write_hits_uncommitted++;
 			write_ssd_run(bio, e, true, now_ms, res);
@@ -85,7 +85,7 @@ void Cache::map_ssd_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 		// SSD mode rewrites a committed block in place, unless it is
 		// being written back; the next commit must then flush the
 		// cache device even if it has no new entries.
-		if (!entries_[e].write_in_progress()) {
+		if (!entry(e).write_in_progress()) {
 			overwrote_committed_ = true;
 			write_ssd_run(bio, e, true, now_ms, res);
 			return;
@@ -95,8 +95,8 @@ void Cache::map_ssd_write(const wc_bio &bio, u64 now_ms, wc_map_result &res)
 		goto direct_write;
 	}
 
-	e = pop_from_freelist(kAnyBlock);
-	if (e == kNil) {
+	e = pop_from_freelist(any_block());
+	if (e.is_nil()) {
 		if (!found_entry)
 			goto direct_write;
 		stats_.writes_blocked_on_freelist++;
@@ -119,12 +119,12 @@ direct_write:
 // Extends a write that starts at cache block `e` over the following blocks
 // while they stay contiguous on both devices, allocating (a new write) or
 // reusing (an overwrite) them, and remaps that run to the cache.
-void Cache::write_ssd_run(const wc_bio &bio, u32 e, bool overwrite, u64 now_ms,
+void Cache::write_ssd_run(const wc_bio &bio, BlockId e, bool overwrite, u64 now_ms,
 			  wc_map_result &res)
 {
 	u32 size = block_sectors();
 	u64 start = cache_sector(e);
-	u64 next_block = u64(e) + 1;
+	BlockId next_block = e.successor();
 
 	while (size < bio.nr_sectors) {
 		if (!overwrite) {
@@ -133,28 +133,28 @@ void Cache::write_ssd_run(const wc_bio &bio, u32 e, bool overwrite, u64 now_ms,
 			// a second block with the same sector and seq there,
 			// which a crash right after the commit turns into "two
 			// identical entries".)
-			if (find_exact(bio.sector + size) != kNil)
+			if (!find_exact(bio.sector + size).is_nil())
 				break;
-			u32 f = pop_from_freelist(next_block);
+			BlockId f = pop_from_freelist(next_block);
 
-			if (f == kNil)
+			if (f.is_nil())
 				break;
 			cache_new_block(f, bio.sector + size, now_ms);
 		} else {
-			u32 f = index_.next(e);
+			BlockId f = index_.next(e);
 
-			if (f == kNil || f != e + 1)
+			if (f.is_nil() || f != e.successor())
 				break;
-			if (entries_[f].sector() != entries_[e].sector() + block_sectors())
+			if (entry(f).sector() != entry(e).sector() + block_sectors())
 				break;
-			if (entries_[f].write_in_progress())
+			if (entry(f).write_in_progress())
 				break;
 			if (committed(f))
 				overwrote_committed_ = true;
 			e = f;
 		}
 		size += block_sectors();
-		next_block++;
+		next_block = next_block.successor();
 	}
 
 	res.action = WC_MAP_REMAP_CACHE;
@@ -185,9 +185,9 @@ void Cache::step_discard(wc_io_op *op, int result)
 	case DiscardStep::kStart: {
 		bool any = false;
 
-		for (u32 e = find_lowest_at_or_after(start);
-		     e != kNil && entries_[e].sector() < end; e = index_.next(e)) {
-			if (!entries_[e].write_in_progress()) {
+		for (BlockId e = find_lowest_at_or_after(start);
+		     !e.is_nil() && entry(e).sector() < end; e = index_.next(e)) {
+			if (!entry(e).write_in_progress()) {
 				any = true;
 				break;
 			}

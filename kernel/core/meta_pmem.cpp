@@ -30,21 +30,21 @@ int Cache::read_superblock_pmem(disk::Superblock *s, const char **error)
 }
 
 // Nothing is stored once the error state is latched (I4).
-void Cache::store_entry_pmem(u32 i)
+void Cache::store_entry_pmem(BlockId i)
 {
 	if (error_)
 		return;
-	disk::Entry de = {entries_[i].disk_sector(), entries_[i].disk_seq()};
+	disk::Entry de = {entry(i).disk_sector(), entry(i).disk_seq()};
 
 	pmem_store(pmem_.entry(i), &de, sizeof(de));
 }
 
 // As in-tree: freeing stores only the seq, the sector stays.
-void Cache::store_seq_pmem(u32 i)
+void Cache::store_seq_pmem(BlockId i)
 {
 	if (error_)
 		return;
-	u64 seq = entries_[i].disk_seq();
+	u64 seq = entry(i).disk_seq();
 
 	pmem_store(&pmem_.entry(i)->seq_count, &seq, sizeof(u64));
 }
@@ -93,7 +93,7 @@ int Cache::format_pmem()
 	s.n_blocks = n;
 	pmem_store(pmem_.superblock(), &s, sizeof(s));
 	for (u64 i = 0; i < n; i++) {
-		pmem_store(pmem_.entry(u32(i)), &blank, sizeof(blank));
+		pmem_store(pmem_.entry(BlockId(u32(i))), &blank, sizeof(blank));
 		if (!(i & 4095))
 			wc_env_yield();
 	}
@@ -136,7 +136,7 @@ int Cache::load_pmem()
 		// Every unreadable entry is named in the log; the others are
 		// loaded, so that the state left behind is consistent.
 		if (sb_readable) {
-			r = wc_env_pmem_read(&de, pmem_.entry(u32(i)), sizeof(de));
+			r = wc_env_pmem_read(&de, pmem_.entry(BlockId(u32(i))), sizeof(de));
 			if (r) {
 				text::Message<96> m;
 
@@ -150,7 +150,7 @@ int Cache::load_pmem()
 				de = {disk::kFreeSector, disk::kFreeSeq};
 			}
 		}
-		load_one(u32(i), de.original_sector, de.seq_count);
+		load_one(BlockId(u32(i)), de.original_sector, de.seq_count);
 		if (!(i & 4095))
 			wc_env_yield();
 	}

@@ -14,6 +14,7 @@
 //      the new uncommitted one.
 #pragma once
 
+#include "block_id.h"
 #include "ondisk.h"
 
 namespace wc {
@@ -26,13 +27,13 @@ public:
 	{
 		return reinterpret_cast<disk::Superblock *>(base_);
 	}
-	disk::Entry *entry(u32 i) const
+	disk::Entry *entry(BlockId i) const
 	{
-		return reinterpret_cast<disk::Entry *>(base_ + disk::entry_offset(i));
+		return reinterpret_cast<disk::Entry *>(base_ + disk::entry_offset(i.index()));
 	}
-	u8 *block(u32 i, u64 metadata_bytes, u32 block_shift) const
+	u8 *block(BlockId i, u64 metadata_bytes, u32 block_shift) const
 	{
-		return base_ + metadata_bytes + (u64(i) << block_shift);
+		return base_ + metadata_bytes + (u64(i.index()) << block_shift);
 	}
 
 private:

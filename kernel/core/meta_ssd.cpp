@@ -40,8 +40,10 @@ void Cache::encode_chunk(u64 chunk, u8 *buf, bool blank_entries) const
 			de.original_sector = disk::kFreeSector;
 			de.seq_count = disk::kFreeSeq;
 		} else {
-			de.original_sector = entries_[i].disk_sector();
-			de.seq_count = entries_[i].disk_seq();
+			const Entry &e = entry(BlockId(u32(i)));
+
+			de.original_sector = e.disk_sector();
+			de.seq_count = e.disk_seq();
 		}
 		mem_copy(dst, &de, sizeof(de));
 	}
@@ -227,7 +229,7 @@ void Cache::load_entries(const u8 *buf, u64 first_byte, u64 bytes)
 		if (i >= n_blocks_)
 			break;
 		mem_copy(&de, buf + (off - first_byte), sizeof(de));
-		load_one(u32(i), de.original_sector, de.seq_count);
+		load_one(BlockId(u32(i)), de.original_sector, de.seq_count);
 		if (!(i & 4095))
 			wc_env_yield();
 	}
@@ -263,10 +265,12 @@ void Cache::refuse_load(wc_io_op *op, int result)
 			     ? (prog_.cursor - disk::kEntriesOffset) / sizeof(disk::Entry)
 			     : 0;
 	     i < n_blocks_; i++) {
-		entries_[i] = Entry();
-		entries_[i].set_sector(Entry::kNoSector);
-		entries_[i].set_seq(disk::kFreeSeq);
-		free_.add(u32(i));
+		BlockId b = BlockId(u32(i));
+
+		entry(b) = Entry();
+		entry(b).set_sector(Entry::kNoSector);
+		entry(b).set_seq(disk::kFreeSeq);
+		free_.add(b);
 	}
 	load_refused_ = true;
 	finish(op, result < 0 ? result : -WC_EIO);

@@ -21,6 +21,7 @@
 //      (PMEM); debug builds check the latch there.
 #pragma once
 
+#include "block_id.h"
 #include "memory.h"
 #include "ondisk.h"
 
@@ -52,10 +53,10 @@ public:
 	}
 	void clear_all(u64 chunks) { mem_set(bits_, 0, (chunks + 63) / 64 * sizeof(u64)); }
 
-	// Entry i changed: its chunk must be written.
-	void mark_entry(u32 i)
+	// Block i's entry changed: its chunk must be written.
+	void mark_entry(BlockId i)
 	{
-		u64 chunk = disk::entry_offset(i) / kMetaChunkBytes;
+		u64 chunk = disk::entry_offset(i.index()) / kMetaChunkBytes;
 
 		bits_[chunk / 64] |= 1ULL << (chunk % 64);
 	}

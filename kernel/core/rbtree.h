@@ -3,10 +3,11 @@
 //
 // Insertion and deletion are top-down (Guibas and Sedgewick's scheme as
 // Julienne Walker describes it), so they need neither parent pointers nor
-// recursion: the whole per-block cost is two 32-bit child links and a color
-// bit.  Neighbours are found by a search from the root, O(log n).
+// recursion: the whole per-block cost is two child links (block ids, 32
+// bits each) and a color bit.  Neighbours are found by a search from the root, O(log n).
 //
-// `Less::less(base, a, b)` orders two entries; keys must be unique.
+// `Less::less(base, a, b)` orders two entries by their block ids; keys
+// must be unique.
 #pragma once
 
 #include "entry.h"
@@ -19,57 +20,58 @@ public:
 	void init(Entry *base)
 	{
 		base_ = base;
-		root_ = kNil;
+		root_ = BlockId::nil();
 		size_ = 0;
 	}
 
-	bool empty() const { return root_ == kNil; }
+	bool empty() const { return root_.is_nil(); }
 	u64 size() const { return size_; }
 
-	void insert(u32 x);
-	void erase(u32 x);
+	void insert(BlockId x);
+	void erase(BlockId x);
 	// `neu` (not in the tree) takes `old`'s place: its links and color.
 	// `neu` must order against every other node exactly as `old` does.
 	// One search from the root, no rebalancing.
-	void replace(u32 old, u32 neu)
+	void replace(BlockId old, BlockId neu)
 	{
-		u32 *link = &root_;
+		BlockId *link = &root_;
 
 		while (*link != old)
-			link = &base_[*link].child[Less::less(base_, *link, old)];
+			link = &entry_at(base_, *link).child[Less::less(base_, *link, old)];
 		*link = neu;
-		base_[neu].child[0] = base_[old].child[0];
-		base_[neu].child[1] = base_[old].child[1];
-		base_[neu].set_red(base_[old].red());
-		base_[old].child[0] = base_[old].child[1] = kNil;
+		Entry &n = entry_at(base_, neu), &o = entry_at(base_, old);
+
+		set_pair(n.child, o.child[0], o.child[1]);
+		n.set_red(o.red());
+		set_pair(o.child, BlockId::nil(), BlockId::nil());
 	}
 
-	u32 first() const { return extreme(0); }
-	u32 last() const { return extreme(1); }
+	BlockId first() const { return extreme(0); }
+	BlockId last() const { return extreme(1); }
 
-	// In-order neighbours of a node in the tree (kNil at the ends).
-	u32 next(u32 x) const
+	// In-order neighbours of a node in the tree (nil at the ends).
+	BlockId next(BlockId x) const
 	{
-		return lower_bound([&](u32 n) { return !Less::less(base_, x, n); });
+		return lower_bound([&](BlockId n) { return !Less::less(base_, x, n); });
 	}
-	u32 prev(u32 x) const
+	BlockId prev(BlockId x) const
 	{
-		return last_where([&](u32 n) { return Less::less(base_, n, x); });
+		return last_where([&](BlockId n) { return Less::less(base_, n, x); });
 	}
 
 	// The first node for which `before(node)` is false.  `before` must be
 	// true for a prefix of the in-order sequence.
 	template <typename Before>
-	u32 lower_bound(Before before) const
+	BlockId lower_bound(Before before) const
 	{
-		u32 res = kNil, c = root_;
+		BlockId res = BlockId::nil(), c = root_;
 
-		while (c != kNil) {
+		while (!c.is_nil()) {
 			if (before(c)) {
-				c = base_[c].child[1];
+				c = entry_at(base_, c).child[1];
 			} else {
 				res = c;
-				c = base_[c].child[0];
+				c = entry_at(base_, c).child[0];
 			}
 		}
 		return res;
@@ -77,16 +79,16 @@ public:
 
 	// The last node for which `before(node)` is true.
 	template <typename Before>
-	u32 last_where(Before before) const
+	BlockId last_where(Before before) const
 	{
-		u32 res = kNil, c = root_;
+		BlockId res = BlockId::nil(), c = root_;
 
-		while (c != kNil) {
+		while (!c.is_nil()) {
 			if (before(c)) {
 				res = c;
-				c = base_[c].child[1];
+				c = entry_at(base_, c).child[1];
 			} else {
-				c = base_[c].child[0];
+				c = entry_at(base_, c).child[0];
 			}
 		}
 		return res;
@@ -94,29 +96,33 @@ public:
 
 	// Checks the red-black invariants and the order; returns the black
 	// height, or -1.  For tests.
-	int validate() const { return root_ == kNil ? 1 : check(root_, kNil, kNil); }
+	int validate() const
+	{
+		return root_.is_nil() ? 1 : check(root_, BlockId::nil(), BlockId::nil());
+	}
 
 private:
-	static constexpr u32 kHead = 0xfffffffeU;
+	// The head sentinel's id: a reserved value, never a block's.
+	static constexpr BlockId kHead = BlockId::reserved();
 
-	Entry &node(u32 i) { return i == kHead ? head_ : base_[i]; }
-	const Entry &node(u32 i) const { return i == kHead ? head_ : base_[i]; }
-	bool is_red(u32 i) const { return i != kNil && node(i).red(); }
+	Entry &node(BlockId i) { return i == kHead ? head_ : entry_at(base_, i); }
+	const Entry &node(BlockId i) const { return i == kHead ? head_ : entry_at(base_, i); }
+	bool is_red(BlockId i) const { return !i.is_nil() && node(i).red(); }
 
-	u32 extreme(int dir) const
+	BlockId extreme(int dir) const
 	{
-		u32 c = root_;
+		BlockId c = root_;
 
-		if (c == kNil)
-			return kNil;
-		while (base_[c].child[dir] != kNil)
-			c = base_[c].child[dir];
+		if (c.is_nil())
+			return BlockId::nil();
+		while (!entry_at(base_, c).child[dir].is_nil())
+			c = entry_at(base_, c).child[dir];
 		return c;
 	}
 
-	u32 rotate1(u32 root, int dir)
+	BlockId rotate1(BlockId root, int dir)
 	{
-		u32 save = node(root).child[!dir];
+		BlockId save = node(root).child[!dir];
 
 		node(root).child[!dir] = node(save).child[dir];
 		node(save).child[dir] = root;
@@ -125,42 +131,42 @@ private:
 		return save;
 	}
 
-	u32 rotate2(u32 root, int dir)
+	BlockId rotate2(BlockId root, int dir)
 	{
 		node(root).child[!dir] = rotate1(node(root).child[!dir], !dir);
 		return rotate1(root, dir);
 	}
 
-	int check(u32 n, u32 lo, u32 hi) const;
+	int check(BlockId n, BlockId lo, BlockId hi) const;
 
 	Entry *base_ = nullptr;
 	Entry head_;
-	u32 root_ = kNil;
+	BlockId root_ = BlockId::nil();
 	u64 size_ = 0;
 };
 
 template <typename Less>
-void RbTree<Less>::insert(u32 x)
+void RbTree<Less>::insert(BlockId x)
 {
 	Entry &e = node(x);
 
-	e.child[0] = e.child[1] = kNil;
+	set_pair(e.child, BlockId::nil(), BlockId::nil());
 	size_++;
-	if (root_ == kNil) {
+	if (root_.is_nil()) {
 		e.set_red(false);
 		root_ = x;
 		return;
 	}
 	e.set_red(true);
 	head_.set_red(false);
-	head_.child[0] = kNil;
+	head_.child[0] = BlockId::nil();
 	head_.child[1] = root_;
 
-	u32 t = kHead, g = kNil, p = kNil, q = root_;
+	BlockId t = kHead, g = BlockId::nil(), p = BlockId::nil(), q = root_;
 	int dir = 0, last = 0;
 
 	for (;;) {
-		if (q == kNil) {
+		if (q.is_nil()) {
 			q = x;
 			node(p).child[dir] = q;
 		} else if (is_red(node(q).child[0]) && is_red(node(q).child[1])) {
@@ -181,7 +187,7 @@ void RbTree<Less>::insert(u32 x)
 			break;
 		last = dir;
 		dir = Less::less(base_, q, x);
-		if (g != kNil)
+		if (!g.is_nil())
 			t = g;
 		g = p;
 		p = q;
@@ -192,18 +198,18 @@ void RbTree<Less>::insert(u32 x)
 }
 
 template <typename Less>
-void RbTree<Less>::erase(u32 x)
+void RbTree<Less>::erase(BlockId x)
 {
-	u32 q = kHead, p = kNil, g = kNil, found = kNil;
+	BlockId q = kHead, p = BlockId::nil(), g = BlockId::nil(), found = BlockId::nil();
 	int dir = 1;
 
 	head_.set_red(false);
-	head_.child[0] = kNil;
+	head_.child[0] = BlockId::nil();
 	head_.child[1] = root_;
 
 	// Walk to the in-order predecessor of x (or x itself), pushing a red
 	// node down so that the node finally unlinked is red.
-	while (node(q).child[dir] != kNil) {
+	while (!node(q).child[dir].is_nil()) {
 		int last = dir;
 
 		g = p;
@@ -216,14 +222,14 @@ void RbTree<Less>::erase(u32 x)
 		if (is_red(q) || is_red(node(q).child[dir]))
 			continue;
 		if (is_red(node(q).child[!dir])) {
-			u32 r = rotate1(q, dir);
+			BlockId r = rotate1(q, dir);
 
 			node(p).child[last] = r;
 			p = r;
 		} else {
-			u32 s = node(p).child[!last];
+			BlockId s = node(p).child[!last];
 
-			if (s == kNil)
+			if (s.is_nil())
 				continue;
 			if (!is_red(node(s).child[!last]) && !is_red(node(s).child[last])) {
 				node(p).set_red(false);
@@ -236,7 +242,7 @@ void RbTree<Less>::erase(u32 x)
 					node(g).child[dir2] = rotate2(p, last);
 				else
 					node(g).child[dir2] = rotate1(p, last);
-				u32 gd = node(g).child[dir2];
+				BlockId gd = node(g).child[dir2];
 
 				node(q).set_red(true);
 				node(gd).set_red(true);
@@ -246,42 +252,41 @@ void RbTree<Less>::erase(u32 x)
 		}
 	}
 
-	if (found != kNil) {
+	if (!found.is_nil()) {
 		// Unlink q, which has at most one child.
 		node(p).child[node(p).child[1] == q] =
-			node(q).child[node(q).child[0] == kNil];
+			node(q).child[node(q).child[0].is_nil()];
 		if (q != found) {
 			// q takes x's place: the tree stores entries, not keys,
 			// so x's node cannot be overwritten with q's data.
-			u32 parent = kHead, c = head_.child[1];
+			BlockId parent = kHead, c = head_.child[1];
 
 			while (c != found) {
 				parent = c;
 				c = node(c).child[Less::less(base_, c, found)];
 			}
-			node(q).child[0] = node(found).child[0];
-			node(q).child[1] = node(found).child[1];
+			set_pair(node(q).child, node(found).child[0], node(found).child[1]);
 			node(q).set_red(node(found).red());
 			node(parent).child[node(parent).child[1] == found] = q;
 		}
 		size_--;
 	}
 	root_ = head_.child[1];
-	if (root_ != kNil)
+	if (!root_.is_nil())
 		node(root_).set_red(false);
-	node(x).child[0] = node(x).child[1] = kNil;
+	set_pair(node(x).child, BlockId::nil(), BlockId::nil());
 }
 
 template <typename Less>
-int RbTree<Less>::check(u32 n, u32 lo, u32 hi) const
+int RbTree<Less>::check(BlockId n, BlockId lo, BlockId hi) const
 {
-	if (n == kNil)
+	if (n.is_nil())
 		return 1;
-	const Entry &e = base_[n];
+	const Entry &e = entry_at(base_, n);
 
-	if (lo != kNil && !Less::less(base_, lo, n))
+	if (!lo.is_nil() && !Less::less(base_, lo, n))
 		return -1;
-	if (hi != kNil && !Less::less(base_, n, hi))
+	if (!hi.is_nil() && !Less::less(base_, n, hi))
 		return -1;
 	if (e.red() && (is_red(e.child[0]) || is_red(e.child[1])))
 		return -1;

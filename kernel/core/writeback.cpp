@@ -6,11 +6,11 @@
 namespace wc {
 
 // Whether block i is older than max_age (the stamps: cache.h).
-bool Cache::aged(u32 i, u64 now_ms) const
+bool Cache::aged(BlockId i, u64 now_ms) const
 {
 	if (!cfg.max_age_set)
 		return false;
-	u16 age = u16(age_stamp(now_ms) - entries_[i].age());
+	u16 age = u16(age_stamp(now_ms) - entry(i).age());
 	u32 threshold = (cfg.max_age_ms - cfg.max_age_ms / kMaxAgeDiv) / age_unit_ms();
 
 	return age >= threshold;
@@ -21,7 +21,7 @@ void Cache::writeback_begin()
 	wb_walked_ = 0;
 	wb_waited_writes_ = false;
 	wb_sweep_started_ = false;
-	wb_sweep_cursor_ = kNil;
+	wb_sweep_cursor_ = BlockId::nil();
 }
 
 int Cache::writeback_plan(u64 now_ms, bool writeback_all, int *requeue)
@@ -53,13 +53,13 @@ int Cache::writeback_plan(u64 now_ms, bool writeback_all, int *requeue)
 		wb_sweep_cursor_ = index_.first();
 
 	for (;;) {
-		u32 e, f;
+		BlockId e, f;
 
 		if (writeback_all) {
 			e = wb_sweep_cursor_;
-			while (e != kNil && entries_[e].write_in_progress())
+			while (!e.is_nil() && entry(e).write_in_progress())
 				e = index_.next(e);
-			if (e == kNil)
+			if (e.is_nil())
 				break;
 		} else {
 			if (lru_.empty())
@@ -82,7 +82,7 @@ int Cache::writeback_plan(u64 now_ms, bool writeback_all, int *requeue)
 		// An older copy of the same sector is still being written
 		// back: writing this one concurrently could reorder them.
 		f = index_.prev(e);
-		if (f != kNil && entries_[f].sector() == entries_[e].sector()) {
+		if (!f.is_nil() && entry(f).sector() == entry(e).sector()) {
 			wb_sweep_cursor_ = index_.next(e);
 			lru_.remove(e);
 			skipped.push_back(e);
@@ -96,28 +96,28 @@ int Cache::writeback_plan(u64 now_ms, bool writeback_all, int *requeue)
 
 		job.init(entries_);
 		lru_.remove(e);
-		entries_[e].set_state(Entry::State::kWriteback);
+		entry(e).set_state(Entry::State::kWriteback);
 		job.push_back(e);
 		writeback_size_++;
 		f = e;
 		for (;;) {
-			u32 g = index_.next(f);
+			BlockId g = index_.next(f);
 
-			if (g == kNil)
+			if (g.is_nil())
 				break;
-			if (entries_[g].sector() == entries_[f].sector()) {
+			if (entry(g).sector() == entry(f).sector()) {
 				f = g;
 				continue;
 			}
-			if (entries_[g].sector() != entries_[f].sector() + block_sectors())
+			if (entry(g).sector() != entry(f).sector() + block_sectors())
 				break;
-			if (entries_[g].write_in_progress() || !committed(g))
+			if (entry(g).write_in_progress() || !committed(g))
 				break;
-			if (mode_->contiguous_runs && g != e + 1)
+			if (mode_->contiguous_runs && g != e.successor())
 				break;
 			wb_walked_++;
 			lru_.remove(g);
-			entries_[g].set_state(Entry::State::kWriteback);
+			entry(g).set_state(Entry::State::kWriteback);
 			job.push_back(g);
 			writeback_size_++;
 			e = g;
@@ -132,8 +132,8 @@ int Cache::writeback_plan(u64 now_ms, bool writeback_all, int *requeue)
 	}
 
 	// Skipped blocks go back as the oldest.
-	for (u32 s = skipped.front(); s != kNil;) {
-		u32 next = skipped.next(s);
+	for (BlockId s = skipped.front(); !s.is_nil();) {
+		BlockId next = skipped.next(s);
 
 		lru_.push_back(s);
 		s = next;
@@ -146,15 +146,15 @@ int Cache::writeback_plan(u64 now_ms, bool writeback_all, int *requeue)
 bool Cache::writeback_next_job(wc_wb_job *job)
 {
 	u32 n;
-	u32 head = wb_.take(&n);
+	BlockId head = wb_.take(&n);
 
-	if (head == kNil)
+	if (head.is_nil())
 		return false;
 
-	job->head.index = head;
+	job->head.index = head.index();
 	job->nr_blocks = n;
 	job->cache_sector = cache_sector(head);
-	job->origin_sector = entries_[head].sector();
+	job->origin_sector = entry(head).sector();
 	u64 sectors = u64(n) << (cfg.block_shift - kSectorShift);
 
 	// The origin may have shrunk since the block was cached.
@@ -166,7 +166,7 @@ bool Cache::writeback_next_job(wc_wb_job *job)
 	return true;
 }
 
-void Cache::writeback_done(u32 head, int error)
+void Cache::writeback_done(BlockId head, int error)
 {
 	if (error)
 		set_error(error, "copy error");
@@ -181,9 +181,9 @@ void Cache::retire_jobs(int flush_result)
 	if (flush_result) {
 		flush_failed(flush_result);
 	}
-	wb_.retire_each([&](u32 e) {
-		entries_[e].set_state(Entry::State::kCached);
-		unlink(entries_[e]);
+	wb_.retire_each([&](BlockId e) {
+		entry(e).set_state(Entry::State::kCached);
+		unlink(entry(e));
 		writeback_size_--;
 		// In the error state the blocks stay cached: the origin may
 		// not hold their data.

@@ -54,35 +54,36 @@ public:
 		planned_.push_back(job.front());
 		planned_blocks_ += blocks;
 	}
-	// The next planned job's head and block count; kNil when none.
-	u32 take(u32 *blocks)
+	// The next planned job's head and block count; nil when none.
+	BlockId take(u32 *blocks)
 	{
-		u32 head, n = 0;
+		BlockId head;
+		u32 n = 0;
 
 		if (planned_.empty())
-			return kNil;
+			return BlockId::nil();
 		head = planned_.pop_front();
-		for (u32 e = head; e != kNil; e = job_next(e))
+		for (BlockId e = head; !e.is_nil(); e = job_next(e))
 			n++;
 		planned_blocks_ -= n;
 		*blocks = n;
 		return head;
 	}
-	u32 job_next(u32 e) const { return JobBlocks::next(base_, e); }
+	BlockId job_next(BlockId e) const { return JobBlocks::next(base_, e); }
 
 	// A job handed out is done (copied or failed).
-	void done(u32 head) { retire_.push_front(head); }
+	void done(BlockId head) { retire_.push_front(head); }
 	bool retire_empty() const { return retire_.empty(); }
 	// Calls fn(e) for every block of every done job and forgets them;
 	// fn may relink e.
 	template <typename Fn>
 	void retire_each(Fn fn)
 	{
-		for (u32 head = retire_.front(); head != kNil;) {
-			u32 next_job = retire_.next(head);
+		for (BlockId head = retire_.front(); !head.is_nil();) {
+			BlockId next_job = retire_.next(head);
 
-			for (u32 e = head; e != kNil;) {
-				u32 next = job_next(e);
+			for (BlockId e = head; !e.is_nil();) {
+				BlockId next = job_next(e);
 
 				fn(e);
 				e = next;

@@ -14,7 +14,10 @@ using namespace wc;
 namespace {
 
 struct BySeq {
-	static bool less(const Entry *b, u32 x, u32 y) { return b[x].seq() < b[y].seq(); }
+	static bool less(const Entry *b, BlockId x, BlockId y)
+	{
+		return entry_at(b, x).seq() < entry_at(b, y).seq();
+	}
 };
 
 class RbTreeTest : public ::testing::TestWithParam<int> {};
@@ -37,10 +40,10 @@ TEST_P(RbTreeTest, MatchesStdSet)
 		u32 i = rng() % n;
 
 		if (in[i]) {
-			tree.erase(i);
+			tree.erase(BlockId(i));
 			keys.erase(entries[i].seq());
 		} else {
-			tree.insert(i);
+			tree.insert(BlockId(i));
 			keys.insert(entries[i].seq());
 		}
 		in[i] = !in[i];
@@ -48,24 +51,25 @@ TEST_P(RbTreeTest, MatchesStdSet)
 		ASSERT_EQ(tree.size(), keys.size());
 		if (step % 97 == 0) {
 			std::vector<u64> walk;
-			for (u32 e = tree.first(); e != kNil; e = tree.next(e))
-				walk.push_back(entries[e].seq());
+			for (BlockId e = tree.first(); !e.is_nil(); e = tree.next(e))
+				walk.push_back(entries[e.index()].seq());
 			ASSERT_EQ(walk, std::vector<u64>(keys.begin(), keys.end()));
 			std::vector<u64> back;
-			for (u32 e = tree.last(); e != kNil; e = tree.prev(e))
-				back.push_back(entries[e].seq());
+			for (BlockId e = tree.last(); !e.is_nil(); e = tree.prev(e))
+				back.push_back(entries[e.index()].seq());
 			ASSERT_EQ(back, std::vector<u64>(keys.rbegin(), keys.rend()));
 		}
 	}
 	// lower_bound agrees with the set
 	for (int q = 0; q < 500; q++) {
 		u64 key = rng() % 100003;
-		u32 e = tree.lower_bound([&](u32 x) { return entries[x].seq() < key; });
+		BlockId e = tree.lower_bound(
+			[&](BlockId x) { return entries[x.index()].seq() < key; });
 		auto it = keys.lower_bound(key);
 		if (it == keys.end())
-			EXPECT_EQ(e, kNil);
+			EXPECT_TRUE(e.is_nil());
 		else
-			EXPECT_EQ(entries[e].seq(), *it);
+			EXPECT_EQ(entries[e.index()].seq(), *it);
 	}
 }
 
@@ -80,13 +84,13 @@ TEST(RbTree, EraseEverythingLeavesAnEmptyTree)
 		entries[i].set_seq(i);
 	tree.init(entries.data());
 	for (u32 i = 0; i < 64; i++)
-		tree.insert(i);
+		tree.insert(BlockId(i));
 	for (u32 i = 0; i < 64; i += 2)
-		tree.erase(i);
+		tree.erase(BlockId(i));
 	for (u32 i = 1; i < 64; i += 2)
-		tree.erase(i);
+		tree.erase(BlockId(i));
 	EXPECT_TRUE(tree.empty());
-	EXPECT_EQ(tree.first(), kNil);
+	EXPECT_TRUE(tree.first().is_nil());
 }
 
 // replace() swaps a node for one with an equivalent key: the shape, the
@@ -106,20 +110,20 @@ TEST(RbTree, ReplaceKeepsShapeAndOrder)
 	}
 	tree.init(entries.data());
 	for (u32 i = 0; i < n; i++)
-		tree.insert(i);
+		tree.insert(BlockId(i));
 	for (int step = 0; step < 3000; step++) {
 		u32 k = rng() % n, old = slot[k], neu = old < n ? old + n : old - n;
 
-		tree.replace(old, neu);
+		tree.replace(BlockId(old), BlockId(neu));
 		slot[k] = neu;
 		ASSERT_GT(tree.validate(), 0) << "step " << step;
 		ASSERT_EQ(tree.size(), n);
-		ASSERT_EQ(entries[old].child[0], kNil);
-		ASSERT_EQ(entries[old].child[1], kNil);
+		ASSERT_TRUE(entries[old].child[0].is_nil());
+		ASSERT_TRUE(entries[old].child[1].is_nil());
 	}
 	std::vector<u32> walk, want;
-	for (u32 e = tree.first(); e != kNil; e = tree.next(e))
-		walk.push_back(e);
+	for (BlockId e = tree.first(); !e.is_nil(); e = tree.next(e))
+		walk.push_back(e.index());
 	for (u32 i = 0; i < n; i++)
 		want.push_back(slot[i]);
 	EXPECT_EQ(walk, want);
