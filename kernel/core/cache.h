@@ -264,7 +264,7 @@ private:
 
 	// control.cpp
 	void flush_failed(int result);
-	void forget_if_uncommitted(u32 e);
+	void forget_if_uncommitted(BlockId e);
 
 	// geometry
 	u64 area_bytes_ = 0;		// cache bytes from start_sector on

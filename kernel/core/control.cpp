@@ -26,9 +26,9 @@ void Cache::set_error(int error, const char *what)
 // it in place) stays: each sector of a failed write holds the old data or
 // the new.  The error is latched (the caller's precondition), so the free
 // is never written (I4) and the block never allocated again.
-void Cache::forget_if_uncommitted(u32 e)
+void Cache::forget_if_uncommitted(BlockId e)
 {
-	if (committed(e) || entries_[e].state() != Entry::State::kCached)
+	if (committed(e) || entry(e).state() != Entry::State::kCached)
 		return;
 	if (uncommitted_blocks_)
 		uncommitted_blocks_--;
@@ -40,17 +40,17 @@ void Cache::forget_failed_write(u64 sector, u32 nr_sectors)
 	u64 first = sector & ~u64(block_sectors() - 1);
 
 	for (u64 s = first; s < sector + nr_sectors; s += block_sectors()) {
-		u32 e = find_exact(s);
+		BlockId e = find_exact(s);
 
-		if (e != kNil)
+		if (!e.is_nil())
 			forget_if_uncommitted(e);
 	}
 }
 
 void Cache::forget_uncommitted()
 {
-	for (u32 e = lru_.front(); e != kNil;) {
-		u32 next = lru_.next(e);
+	for (BlockId e = lru_.front(); !e.is_nil();) {
+		BlockId next = lru_.next(e);
 
 		forget_if_uncommitted(e);
 		e = next;
