@@ -208,6 +208,16 @@ void Cache::load_one(BlockId i, u64 sector, u64 seq)
 	}
 }
 
+// Both modes' loads end here when metadata could not be read: the load is
+// refused (see load_unreadable in meta_ssd.cpp for why), and map() fails
+// every bio until a load succeeds.  Returns the load program's result.
+int Cache::refuse_load(int error)
+{
+	wc_env_log(WC_LOG_ERR, "refusing to load the cache: its metadata could not be read");
+	load_refused_ = true;
+	return error < 0 ? error : -WC_EIO;
+}
+
 bool Cache::validate() const
 {
 	u64 count[4] = {};

@@ -148,6 +148,7 @@ private:
 	bool discard_range(u64 start, u64 end);
 	bool free_older_duplicates();
 	void load_one(BlockId i, u64 sector, u64 seq);
+	int refuse_load(int error);
 	// An entry's metadata changed, its block just cached or freed: SSD
 	// mode marks its chunk dirty for the next metadata write; PMEM mode
 	// stores it (durable at the next fence).
@@ -241,7 +242,7 @@ private:
 	void meta_write(wc_io_op *op, int kind, u64 first, u64 count);
 	bool emit_dirty_write(wc_io_op *op);
 	bool emit_meta_read(wc_io_op *op);
-	void refuse_load(wc_io_op *op, int result);
+	void load_unreadable(wc_io_op *op, int result);
 	void encode_chunk(u64 chunk, u8 *buf, bool blank_entries) const;
 	u64 chunk_count() const { return DirtyChunks::chunk_count(metadata_bytes_); }
 	void step_format(wc_io_op *op, int result);

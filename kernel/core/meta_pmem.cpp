@@ -107,7 +107,7 @@ int Cache::format_pmem()
 }
 
 // Returns 0, or the error of a hardware memory error that refuses the
-// load (see refuse_load in meta_ssd.cpp: a block whose entry cannot be
+// load (see load_unreadable in meta_ssd.cpp: a block whose entry cannot be
 // read would read the origin's stale data).
 int Cache::load_pmem()
 {
@@ -156,12 +156,7 @@ int Cache::load_pmem()
 	}
 	pmem_fence();
 	verify_watermark();
-	if (refused) {
-		wc_env_log(WC_LOG_ERR, "refusing to load the cache: its metadata could not be read");
-		load_refused_ = true;
-		return refused < 0 ? refused : -WC_EIO;
-	}
-	return 0;
+	return refused ? refuse_load(refused) : 0;
 }
 
 void Cache::step_pmem(wc_io_op *op, int result)

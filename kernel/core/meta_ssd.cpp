@@ -254,13 +254,12 @@ bool Cache::emit_meta_read(wc_io_op *op)
 // the device heals and the resume is retried or the table is reloaded.
 // The state left behind is consistent (the rest is free) and the error is
 // latched, so nothing is written (I4) and map() fails every bio.
-void Cache::refuse_load(wc_io_op *op, int result)
+void Cache::load_unreadable(wc_io_op *op, int result)
 {
 	text::Message<64> m;
 
 	m().str("unable to read metadata: ").sdec(result);
 	set_error(result, m.c_str());
-	wc_env_log(WC_LOG_ERR, "refusing to load the cache: its metadata could not be read");
 	for (u64 i = prog_.cursor > disk::kEntriesOffset
 			     ? (prog_.cursor - disk::kEntriesOffset) / sizeof(disk::Entry)
 			     : 0;
@@ -272,8 +271,7 @@ void Cache::refuse_load(wc_io_op *op, int result)
 		entry(b).set_seq(disk::kFreeSeq);
 		free_.add(b);
 	}
-	load_refused_ = true;
-	finish(op, result < 0 ? result : -WC_EIO);
+	finish(op, refuse_load(result));
 }
 
 // The program's result is 0, or the error that refused the load: a failed
@@ -294,7 +292,7 @@ void Cache::step_load(wc_io_op *op, int result)
 		break;
 	case LoadStep::kRead:
 		if (result)
-			return refuse_load(op, result);
+			return load_unreadable(op, result);
 		load_entries(static_cast<const u8 *>(op->buf), prog_.cursor,
 			     u64(op->nr_sectors) << kSectorShift);
 		prog_.cursor += u64(op->nr_sectors) << kSectorShift;
