@@ -104,9 +104,11 @@ fuzz:
 	$(TOP)/scripts/fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 
 # Benchmarks print numbers; they never fail a build.
+# bench_core: Google Benchmark, at 1M, 16M and 100M blocks (about 6 GiB of
+# RAM at 100M; WC_BENCH_MAX_BLOCKS=N skips the larger ones).
 bench: userspace
 	$(BUILD)/userspace/bench_memory
-	$(BUILD)/userspace/bench_map
+	$(BUILD)/userspace/bench_core
 
 # The module beside the in-tree target in one guest, fio side by side.
 bench-guest: deps

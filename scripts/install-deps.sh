@@ -5,6 +5,7 @@ set -euo pipefail
 
 need=(
 	gcc g++ libc6-dev make cmake rsync libgtest-dev libgmock-dev libpmem2-dev
+	libbenchmark-dev
 	clang libclang-rt-14-dev
 	linux-headers-amd64 kmod cpio xz-utils zstd
 	qemu-system-x86 busybox-static dmsetup ndctl fio lvm2 e2fsprogs

@@ -2,6 +2,7 @@
 #include "sim_pmem.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <libpmem2.h>
 #include <unistd.h>
 
@@ -46,8 +47,23 @@ SimPmem::SimPmem(uint64_t bytes, const std::string &path)
 	active = this;
 }
 
+SimPmem::SimPmem(uint64_t bytes, Untracked) : size_(bytes), tracked_(false)
+{
+	void *p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED) {
+		perror("SimPmem: mmap");
+		abort();
+	}
+	current_ = static_cast<uint8_t *>(p);
+	active = this;
+}
+
 SimPmem::~SimPmem()
 {
+	if (!tracked_)
+		munmap(current_, size_);
 	if (map_)
 		pmem2_map_delete(&map_);
 	if (source_)
@@ -87,6 +103,10 @@ void SimPmem::tick()
 void SimPmem::store(void *dst, const void *src, uint64_t len)
 {
 	tick();
+	if (!tracked_) {
+		memcpy(dst, src, len);
+		return;
+	}
 	uint64_t off = static_cast<uint8_t *>(dst) - current_;
 
 	if (memcpy_fn_)
@@ -116,6 +136,8 @@ void SimPmem::fence()
 
 std::vector<uint8_t> SimPmem::power_loss_image(std::mt19937_64 &rng) const
 {
+	if (!tracked_)
+		abort();	// nothing is known of what is durable
 	std::vector<uint8_t> image = durable_;
 
 	for (uint64_t w : pending_)
@@ -127,6 +149,8 @@ std::vector<uint8_t> SimPmem::power_loss_image(std::mt19937_64 &rng) const
 void SimPmem::load_image(const std::vector<uint8_t> &image)
 {
 	memcpy(current_, image.data(), size_);
+	if (!tracked_)
+		return;
 	durable_ = image;
 	pending_.clear();
 	std::fill(is_pending_.begin(), is_pending_.end(), false);

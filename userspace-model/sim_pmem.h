@@ -29,6 +29,11 @@ class SimPmem {
 public:
 	// `path`: a file to create and map with libpmem2; empty: anonymous.
 	explicit SimPmem(uint64_t bytes, const std::string &path = "");
+	// Benchmarks: anonymous memory that is only used where touched (a
+	// cache of 100M blocks costs its metadata), and no durability
+	// tracking: stores are memcpy, fences nothing, no power-loss images.
+	struct Untracked {};
+	SimPmem(uint64_t bytes, Untracked);
 	~SimPmem();
 	SimPmem(const SimPmem &) = delete;
 	SimPmem &operator=(const SimPmem &) = delete;
@@ -71,6 +76,7 @@ private:
 	struct pmem2_source *source_ = nullptr;
 	struct pmem2_config *config_ = nullptr;
 	int fd_ = -1;
+	bool tracked_ = true;
 	void *memcpy_fn_ = nullptr;
 	void *drain_fn_ = nullptr;
 	std::vector<uint8_t> durable_;

@@ -155,59 +155,6 @@ bool Cache::free_older_duplicates()
 	return freed;
 }
 
-// Loading: entry i as the metadata says, against those loaded before it.
-void Cache::load_one(BlockId i, u64 sector, u64 seq)
-{
-	Entry &e = entry(i);
-
-	e = Entry();
-	e.set_sector(sector >= Entry::kMaxSector ? Entry::kNoSector : sector);
-	e.set_seq(seq);
-	if (!(seq < seq_count_)) {
-		// Free, or written after the last commit: gone.
-		if (seq != disk::kFreeSeq) {
-			e.set_seq(disk::kFreeSeq);
-			entry_freed(i);
-		}
-		free_.add(i);
-		return;
-	}
-	// A committed entry names a block-aligned origin sector (every bio
-	// is aligned); one that does not is damaged, and would make the
-	// aligned bios around it fail.
-	if (sector >= Entry::kMaxSector || (sector & (block_sectors() - 1))) {
-		text::Message<128> m;
-
-		m().str("entry ").dec(i.index()).str(" has an invalid sector ").dec(sector);
-		set_error(-WC_EINVAL, m.c_str());
-		e.set_seq(disk::kFreeSeq);
-		free_.add(i);
-		return;
-	}
-
-	BlockId old = find_exact(sector);
-
-	if (old.is_nil()) {
-		insert_entry(i, prog_.arg1);
-		return;
-	}
-	if (entry(old).seq() == seq) {
-		text::Message<160> m;
-
-		m().str("two identical entries, position ").dec(i.index());
-		m().str(", sector ").dec(sector).str(", sequence ").dec(seq);
-		set_error(-WC_EINVAL, m.c_str());
-	}
-	if (entry(old).seq() > seq) {
-		e.set_seq(disk::kFreeSeq);
-		entry_freed(i);
-		free_.add(i);
-	} else {
-		free_entry(old);
-		insert_entry(i, prog_.arg1);
-	}
-}
-
 // Both modes' loads end here when metadata could not be read: the load is
 // refused (see load_unreadable in meta_ssd.cpp for why), and map() fails
 // every bio until a load succeeds.  Returns the load program's result.

@@ -9,6 +9,8 @@
 //   layout.*       the layout rule and the superblock checks (pure)
 //   blocks.*       the entry table, index, LRU, superseded list, lookups,
 //                  caching and freeing, validate()
+//   load_index.cpp the load's decoding and bulk build of the containers
+//                  (radix_sort.h)
 //   freelist.*     the free blocks (sorted or FIFO) and the watermarks
 //   list.h         the intrusive lists through the entries
 //   map.cpp        what the two modes' map paths share
@@ -35,6 +37,7 @@
 #include "meta_ssd.h"
 #include "ondisk.h"
 #include "program.h"
+#include "radix_sort.h"
 #include "rbtree.h"
 #include "writeback.h"
 #include "../include/wc_core.h"
@@ -147,8 +150,11 @@ private:
 	bool free_superseded(u64 start, u64 end);
 	bool discard_range(u64 start, u64 end);
 	bool free_older_duplicates();
-	void load_one(BlockId i, u64 sector, u64 seq);
 	int refuse_load(int error);
+	// load_index.cpp
+	void load_entry(BlockId i, u64 sector, u64 seq);
+	void load_drop(BlockId i);
+	void load_build();
 	// An entry's metadata changed, its block just cached or freed: SSD
 	// mode marks its chunk dirty for the next metadata write; PMEM mode
 	// stores it (durable at the next fence).
@@ -314,6 +320,7 @@ private:
 	BlockId wb_sweep_cursor_ = BlockId::nil();
 
 	Program prog_;		// the running program
+	u32 radix_counts_[kRadixBuckets];	// load_build's sort
 };
 
 // On the map path, and so inline: the lookup, the age stamps, the

@@ -41,6 +41,10 @@ public:
 	// (unless any_block()) is the only block accepted: a run being extended
 	// must stay contiguous.
 	BlockId pop(BlockId expected = any_block());
+	// Loading: replaces the free blocks with the n that next() returns,
+	// in position order (O(n); the cursor starts at the lowest).
+	template <typename Next>
+	void load_sorted(u64 n, Next next);
 	// The containers agree with the count.
 	bool validate() const;
 
@@ -100,6 +104,27 @@ inline BlockId Freelist::pop(BlockId expected)
 	}
 	size_--;
 	return e;
+}
+
+template <typename Next>
+void Freelist::load_sorted(u64 n, Next next)
+{
+	auto next_free = [&] {
+		BlockId i = next();
+
+		entry_at(base_, i).set_state(Entry::State::kFree);
+		return i;
+	};
+
+	init(base_, order_);
+	if (order_ == Order::kFifo) {
+		for (u64 k = 0; k < n; k++)
+			fifo_.push_back(next_free());
+	} else {
+		tree_.build(n, next_free);
+		cursor_ = tree_.first();
+	}
+	size_ = n;
 }
 
 } // namespace wc

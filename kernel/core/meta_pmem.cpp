@@ -150,10 +150,11 @@ int Cache::load_pmem()
 				de = {disk::kFreeSector, disk::kFreeSeq};
 			}
 		}
-		load_one(BlockId(u32(i)), de.original_sector, de.seq_count);
+		load_entry(BlockId(u32(i)), de.original_sector, de.seq_count);
 		if (!(i & 4095))
 			wc_env_yield();
 	}
+	load_build();
 	pmem_fence();
 	verify_watermark();
 	return refused ? refuse_load(refused) : 0;

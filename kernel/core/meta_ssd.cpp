@@ -229,7 +229,7 @@ void Cache::load_entries(const u8 *buf, u64 first_byte, u64 bytes)
 		if (i >= n_blocks_)
 			break;
 		mem_copy(&de, buf + (off - first_byte), sizeof(de));
-		load_one(BlockId(u32(i)), de.original_sector, de.seq_count);
+		load_entry(BlockId(u32(i)), de.original_sector, de.seq_count);
 		if (!(i & 4095))
 			wc_env_yield();
 	}
@@ -269,8 +269,9 @@ void Cache::load_unreadable(wc_io_op *op, int result)
 		entry(b) = Entry();
 		entry(b).set_sector(Entry::kNoSector);
 		entry(b).set_seq(disk::kFreeSeq);
-		free_.add(b);
+		entry(b).set_state(Entry::State::kFree);
 	}
+	load_build();
 	finish(op, refuse_load(result));
 }
 
@@ -304,6 +305,7 @@ void Cache::step_load(wc_io_op *op, int result)
 			return;
 		return finish(op, 0);
 	}
+	load_build();
 	verify_watermark();
 	prog_.load = LoadStep::kSync;
 	if (sync_step(op, 0) == Sync::kRunning)

@@ -29,6 +29,23 @@ public:
 
 	void insert(BlockId x);
 	void erase(BlockId x);
+	// Replaces the tree with the n nodes that next() returns in order:
+	// O(n), for the load.  Each subtree splits its nodes in halves, so
+	// every nil link is at one of the two deepest depths; the nodes of
+	// the deepest level are red, all others black, which gives every
+	// path the same black height.
+	template <typename Next>
+	void build(u64 n, Next next)
+	{
+		u32 levels = 0;
+
+		while (levels < 64 && (n + 1) > (1ULL << levels))
+			levels++;
+		root_ = build_subtree(n, 0, levels ? levels - 1 : 0, next);
+		size_ = n;
+		if (!root_.is_nil())
+			node(root_).set_red(false);
+	}
 	// `neu` (not in the tree) takes `old`'s place: its links and color.
 	// `neu` must order against every other node exactly as `old` does.
 	// One search from the root, no rebalancing.
@@ -138,6 +155,23 @@ private:
 	}
 
 	int check(BlockId n, BlockId lo, BlockId hi) const;
+
+	// Recursion as deep as the tree (at most 33 levels), a few words each.
+	template <typename Next>
+	BlockId build_subtree(u64 n, u32 depth, u32 red_depth, Next &next)
+	{
+		if (!n)
+			return BlockId::nil();
+		u64 left = (n - 1) / 2;
+		BlockId l = build_subtree(left, depth + 1, red_depth, next);
+		BlockId x = next();
+		BlockId r = build_subtree(n - 1 - left, depth + 1, red_depth, next);
+		Entry &e = node(x);
+
+		set_pair(e.child, l, r);
+		e.set_red(depth == red_depth);
+		return x;
+	}
 
 	Entry *base_ = nullptr;
 	Entry head_;

@@ -61,7 +61,8 @@ fi
 NBLOCKS=24576   # 96 MiB working set
 HOT=2048        # half of the writes go to the first 8 MiB
 SEED=${WC_CRASH_SEED:-$(((RANDOM << 15 | RANDOM) + 1))}
-kill_time() { echo "${WC_CRASH_KILL:-$((22 + RANDOM % 10))}"; }
+# seconds of workload before the power cut (the clock starts with it)
+kill_time() { echo "${WC_CRASH_KILL:-$((10 + RANDOM % 10))}"; }
 echo "seed $SEED (WC_CRASH_SEED=$SEED to repeat)"
 
 # Guest side, sourced first by every boot: the devices and helpers.
@@ -121,6 +122,7 @@ crash_mode() {
 $PROLOGUE
 create ""
 status_logger
+touch /host/kill-clock
 /host/wcio run /dev/mapper/wc "\$rec" 0 "\$SEED" "\$NBLOCKS" "\$HOT" zero
 EOF
 	read_checks
@@ -135,6 +137,7 @@ create "\$LOW"
 /host/wcio verify /dev/mapper/wc "\$rec" 0 zero /host/map1
 expect_eq "\$(wc_status_field wc 1)" 0 "error state after the verification"
 status_logger
+touch /host/kill-clock
 /host/wcio run /dev/mapper/wc "\$rec" 16 "\$SEED" "\$NBLOCKS" "\$HOT" /host/map1
 EOF
 	read_checks
