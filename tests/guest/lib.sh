@@ -81,6 +81,8 @@ usage: guest_boot KVER WORKDIR GUEST_SCRIPT [options]
                          succeeds iff it was killed as planned, the script had
                          not failed by then, and no kernel bug was logged.
                          The guest idles after the script ends.
+  --kill-from-mark       count --kill-after from when the guest script
+                         creates /host/kill-clock, not from the VM's start
   --env NAME=VALUE       export NAME in the guest (repeatable); WC_* host
                          variables are exported automatically
   --file PATH            copy PATH into the share (guest: /host/BASENAME)
@@ -176,7 +178,7 @@ _guest_kill_all() {
 
 _guest_parse_opts() {
     _GB_DISKS=() _GB_ENVS=() _GB_FILES=()
-    _GB_PMEM="" _GB_PMEM_VOLATILE="" _GB_VPMEM="" _GB_MODULES=${WC_MODULE:-} _GB_TIMEOUT=600 _GB_KILL_AFTER=""
+    _GB_PMEM="" _GB_PMEM_VOLATILE="" _GB_VPMEM="" _GB_MODULES=${WC_MODULE:-} _GB_TIMEOUT=600 _GB_KILL_AFTER="" _GB_KILL_MARK=""
     _GB_MEM=2048 _GB_SMP=2 _GB_APPEND="" _GB_ALLOW=""
     _GB_XTRACE=${GUEST_XTRACE:-0} _GB_TEE=${GUEST_TEE:-0}
     _GB_INTREE=${WC_USE_INTREE:-}
@@ -191,6 +193,7 @@ _guest_parse_opts() {
             --no-intree) _GB_INTREE=0; shift ;;
             --timeout) _GB_TIMEOUT=$2; shift 2 ;;
             --kill-after) _GB_KILL_AFTER=$2; shift 2 ;;
+            --kill-from-mark) _GB_KILL_MARK=1; shift ;;
             --env) _GB_ENVS+=("$2"); shift 2 ;;
             --file) _GB_FILES+=("$2"); shift 2 ;;
             --mem) _GB_MEM=$2; shift 2 ;;
@@ -346,9 +349,9 @@ _guest_qemu_cmd() {
 # guest apart. Sets _GB_OUTCOME (exited|killed|timeout|bug), _GB_QEMU_RC and
 # GUEST_BOOT_SECS.
 #
-# --kill-after counts from the VM's start, or, once the guest script has
-# created /host/kill-clock, from then: a case that starts the clock when
-# its workload starts is killed during the workload however slowly a busy
+# --kill-after counts from the VM's start; with --kill-from-mark, from when
+# the guest script creates /host/kill-clock: a case that starts the clock
+# with its workload is killed during the workload however slowly a busy
 # host boots the guest and runs its set-up.
 _guest_run_vm() {
     local console=$1 share=$2
@@ -356,6 +359,7 @@ _guest_run_vm() {
     rm -f "$share/kill-clock"
     start=$(_guest_now_ms)
     clock=$start
+    [[ -n $_GB_KILL_MARK ]] && clock=""
     "${_GB_QEMU[@]}" -serial stdio </dev/null >"$console" 2>&1 &
     pid=$!
     _guest_track_pid "$pid"
@@ -364,10 +368,10 @@ _guest_run_vm() {
         sleep 0.2
         now=$(_guest_now_ms)
         elapsed=$((now - start))
-        if [[ -n $_GB_KILL_AFTER && $clock == "$start" && -e $share/kill-clock ]]; then
+        if [[ -z $clock && -e $share/kill-clock ]]; then
             clock=$now
         fi
-        if [[ -n $_GB_KILL_AFTER ]] && ((now - clock >= _GB_KILL_AFTER * 1000)); then
+        if [[ -n $_GB_KILL_AFTER && -n $clock ]] && ((now - clock >= _GB_KILL_AFTER * 1000)); then
             _GB_OUTCOME=killed
         elif ((elapsed >= _GB_TIMEOUT * 1000)); then
             _GB_OUTCOME=timeout

@@ -62,7 +62,7 @@ NBLOCKS=24576   # 96 MiB working set
 HOT=2048        # half of the writes go to the first 8 MiB
 SEED=${WC_CRASH_SEED:-$(((RANDOM << 15 | RANDOM) + 1))}
 # seconds of workload before the power cut (the clock starts with it)
-kill_time() { echo "${WC_CRASH_KILL:-$((10 + RANDOM % 10))}"; }
+kill_time() { echo "${WC_CRASH_KILL:-$((6 + RANDOM % 8))}"; }
 echo "seed $SEED (WC_CRASH_SEED=$SEED to repeat)"
 
 # Guest side, sourced first by every boot: the devices and helpers.
@@ -117,7 +117,7 @@ crash_mode() {
 	k=$(kill_time)
 	guest_case "$mode-crash-default"
 	echo "run seed $seed1, kill after ${k}s"
-	guest_check guest_boot "$WC_KVER" "$dir" - "${gb[@]}" --kill-after "$k" \
+	guest_check guest_boot "$WC_KVER" "$dir" - "${gb[@]}" --kill-after "$k" --kill-from-mark \
 		--env "SEED=$seed1" <<EOF
 $PROLOGUE
 create ""
@@ -130,7 +130,7 @@ EOF
 	k=$(kill_time)
 	guest_case "$mode-crash-lowwm"
 	echo "run seed $seed2, kill after ${k}s"
-	guest_check guest_boot "$WC_KVER" "$dir" - "${gb[@]}" --kill-after "$k" \
+	guest_check guest_boot "$WC_KVER" "$dir" - "${gb[@]}" --kill-after "$k" --kill-from-mark \
 		--env "SEED=$seed2" <<EOF
 $PROLOGUE
 create "\$LOW"
