@@ -197,44 +197,57 @@ void bm_load(benchmark::State &st, bool pmem, uint64_t n, Order order)
 	st.SetItemsProcessed(int64_t(st.iterations() * r.blocks()));
 }
 
-void bm_read_hit(benchmark::State &st, bool pmem, uint64_t n)
+// A 4k read (read_hit) or write (overwrite) of a random cached block.
+void bm_cached(benchmark::State &st, bool pmem, uint64_t n, bool write)
 {
 	Rig &r = full(pmem, n);
-	std::mt19937_64 rng(2);
+	std::mt19937_64 rng(write ? 3 : 2);
 
 	for (auto _ : st)
-		benchmark::DoNotOptimize(r.map(rng() % r.blocks(), false));
+		benchmark::DoNotOptimize(r.map(rng() % r.blocks(), write));
 	st.SetItemsProcessed(int64_t(st.iterations()));
 }
 
-void bm_overwrite(benchmark::State &st, bool pmem, uint64_t n)
-{
-	Rig &r = full(pmem, n);
-	std::mt19937_64 rng(3);
+// Origin blocks that are not cached, for allocating writes: those beyond
+// the cached ones, on a cache that a writeback drain empties whenever
+// fewer than `need` blocks are left free (the caller pauses the timing).
+class UncachedBlocks {
+public:
+	explicit UncachedBlocks(Rig &r) : r_(r), next_(r.blocks()) {}
 
-	for (auto _ : st)
-		benchmark::DoNotOptimize(r.map(rng() % r.blocks(), true));
-	st.SetItemsProcessed(int64_t(st.iterations()));
-}
+	bool need_drain(uint64_t need) const { return free_ < need; }
+	void drain()
+	{
+		r_.model().drain();
+		free_ = r_.blocks() - 64;
+	}
+	uint64_t take()
+	{
+		uint64_t b = next_++;
 
-// Writes of origin blocks beyond the cached ones, on a cache emptied by
-// a writeback pass; refilled when it runs out of free blocks.
+		if (next_ == 4 * r_.blocks())
+			next_ = r_.blocks();	// written back and freed by now
+		free_--;
+		return b;
+	}
+
+private:
+	Rig &r_;
+	uint64_t next_, free_ = 0;
+};
+
 void bm_alloc_write(benchmark::State &st, bool pmem, uint64_t n)
 {
 	Rig &r = full(pmem, n);
-	uint64_t next = r.blocks(), free = 0;
+	UncachedBlocks blocks(r);
 
 	for (auto _ : st) {
-		if (!free) {
+		if (blocks.need_drain(1)) {
 			st.PauseTiming();
-			r.model().drain();
-			free = r.blocks() - 64;
+			blocks.drain();
 			st.ResumeTiming();
 		}
-		benchmark::DoNotOptimize(r.map(next++, true));
-		if (next == 4 * r.blocks())
-			next = r.blocks();	// written back and freed by now
-		free--;
+		benchmark::DoNotOptimize(r.map(blocks.take(), true));
 	}
 	st.SetItemsProcessed(int64_t(st.iterations()));
 }
@@ -242,20 +255,14 @@ void bm_alloc_write(benchmark::State &st, bool pmem, uint64_t n)
 void bm_commit(benchmark::State &st, bool pmem, uint64_t n)
 {
 	Rig &r = full(pmem, n);
-	uint64_t next = r.blocks(), free = 0;
+	UncachedBlocks blocks(r);
 
 	for (auto _ : st) {
 		st.PauseTiming();
-		if (free < 64) {
-			r.model().drain();
-			free = r.blocks() - 128;
-		}
-		for (int i = 0; i < 64; i++) {
-			r.map(next++, true);
-			if (next == 4 * r.blocks())
-				next = r.blocks();
-		}
-		free -= 64;
+		if (blocks.need_drain(64))
+			blocks.drain();
+		for (int i = 0; i < 64; i++)
+			r.map(blocks.take(), true);
 		st.ResumeTiming();
 		r.model().flush();
 	}
@@ -302,9 +309,10 @@ int main(int argc, char **argv)
 			benchmark::RegisterBenchmark(("load/random/" + at).c_str(), bm_load, pmem,
 						     n, Order::kRandom)
 				->Iterations(load_iters)->Unit(benchmark::kMillisecond);
-			benchmark::RegisterBenchmark(("read_hit/" + at).c_str(), bm_read_hit, pmem, n);
-			benchmark::RegisterBenchmark(("overwrite/" + at).c_str(), bm_overwrite, pmem,
-						     n);
+			benchmark::RegisterBenchmark(("read_hit/" + at).c_str(), bm_cached, pmem, n,
+						     false);
+			benchmark::RegisterBenchmark(("overwrite/" + at).c_str(), bm_cached, pmem, n,
+						     true);
 			benchmark::RegisterBenchmark(("alloc_write/" + at).c_str(), bm_alloc_write,
 						     pmem, n);
 			benchmark::RegisterBenchmark(("commit/" + at).c_str(), bm_commit, pmem, n)

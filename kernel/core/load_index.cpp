@@ -83,11 +83,10 @@ void Cache::load_entry(BlockId i, u64 sector, u64 seq)
 	e.set_sector(sector >= Entry::kMaxSector ? Entry::kNoSector : sector);
 	e.set_seq(seq);
 	if (!(seq < seq_count_)) {
-		if (seq != disk::kFreeSeq) {
-			e.set_seq(disk::kFreeSeq);
-			entry_freed(i);
-		}
-		e.set_state(Entry::State::kFree);
+		if (seq != disk::kFreeSeq)
+			load_drop(i);
+		else
+			e.set_state(Entry::State::kFree);
 		return;
 	}
 	// A committed entry names a block-aligned origin sector (every bio
@@ -105,7 +104,9 @@ void Cache::load_entry(BlockId i, u64 sector, u64 seq)
 	e.set_state(Entry::State::kCached);
 }
 
-// A committed entry that an entry of the same sector supersedes.
+// An entry the load does not keep: one written after the last commit, or
+// a committed one that an entry of the same sector supersedes.  Its free
+// is written (it must not come back after a commit).
 void Cache::load_drop(BlockId i)
 {
 	entry(i).set_seq(disk::kFreeSeq);

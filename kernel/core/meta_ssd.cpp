@@ -263,14 +263,8 @@ void Cache::load_unreadable(wc_io_op *op, int result)
 	for (u64 i = prog_.cursor > disk::kEntriesOffset
 			     ? (prog_.cursor - disk::kEntriesOffset) / sizeof(disk::Entry)
 			     : 0;
-	     i < n_blocks_; i++) {
-		BlockId b = BlockId(u32(i));
-
-		entry(b) = Entry();
-		entry(b).set_sector(Entry::kNoSector);
-		entry(b).set_seq(disk::kFreeSeq);
-		entry(b).set_state(Entry::State::kFree);
-	}
+	     i < n_blocks_; i++)
+		load_entry(BlockId(u32(i)), disk::kFreeSector, disk::kFreeSeq);
 	load_build();
 	finish(op, refuse_load(result));
 }
