@@ -24,7 +24,7 @@ KDIR = $(if $(wildcard /lib/modules/$(KVER)/build),/lib/modules/$(KVER)/build,/u
 KVER_61 = $(shell ls -1d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sed 's,.*/linux-headers-,,' | sort -V | tail -n1)
 KVER_612 = $(shell ls -1d /usr/src/linux-headers-6.12.*+deb12-amd64 2>/dev/null | sed 's,.*/linux-headers-,,' | sort -V | tail -n1)
 
-.PHONY: all module deps modules-both userspace tools install-tools uninstall-tools install uninstall deb deb-check unit mutant fuzz bench bench-guest lint guest-test dkms-check check demo clean
+.PHONY: all module deps modules-both userspace tools install-tools uninstall-tools install uninstall deb deb-check unit mutant fuzz bench bench-guest lint guest-test stress dkms-check check demo clean
 
 all: module
 
@@ -85,8 +85,8 @@ deb-check: deb
 	$(TOP)/scripts/deb-check.sh $(BUILD)/deb
 
 unit: userspace
-	cd $(BUILD)/userspace && ctest --output-on-failure
-	cd $(BUILD)/userspace-asan && ctest --output-on-failure
+	cd $(BUILD)/userspace && ctest --output-on-failure -j2
+	cd $(BUILD)/userspace-asan && ctest --output-on-failure -j2
 
 # The tests must catch an ordering bug put into the shared driver.
 mutant:
@@ -119,9 +119,16 @@ bench-guest: deps
 lint:
 	$(TOP)/scripts/checkpatch.sh
 
+# Both kernels' suites at once (see tests/run-guest-tests.sh).
 guest-test: modules-both tools
-	$(TOP)/tests/run-guest-tests.sh $(KVER_61) $(BUILD)/dm-$(WC_NAME)-$(KVER_61).ko
-	$(TOP)/tests/run-guest-tests.sh $(KVER_612) $(BUILD)/dm-$(WC_NAME)-$(KVER_612).ko
+	$(TOP)/tests/run-guest-tests.sh $(KVER_61) $(BUILD)/dm-$(WC_NAME)-$(KVER_61).ko \
+		$(KVER_612) $(BUILD)/dm-$(WC_NAME)-$(KVER_612).ko
+
+# The long campaigns, which make check runs smaller: the guest suites with
+# WC_GUEST_LONG=1.
+stress: modules-both tools
+	WC_GUEST_LONG=1 $(TOP)/tests/run-guest-tests.sh $(KVER_61) $(BUILD)/dm-$(WC_NAME)-$(KVER_61).ko \
+		$(KVER_612) $(BUILD)/dm-$(WC_NAME)-$(KVER_612).ko
 
 # dkms add/build of a copy of the tree, for both kernels, in a private
 # dkms tree; the module it builds passes a guest case.

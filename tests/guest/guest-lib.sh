@@ -236,3 +236,29 @@ checksum() {
 save() {
 	printf '%s\n' "$2" >"/host/$1"
 }
+
+# use_intree / use_project: swap the kernel's own dm-writecache and the
+# project's module (both are "dm_writecache" to the kernel, so only one is
+# loaded at a time); boots with guest_boot --intree-swap.  No table may
+# be using the target.
+use_intree() {
+	rmmod dm_writecache 2>/dev/null || true
+	modprobe dm-writecache || die "cannot load the in-tree dm-writecache"
+	# the kernel marks an out-of-tree module "O": the in-tree one has no mark
+	case $(cat /sys/module/dm_writecache/taint) in
+	*O*) die "modprobe loaded an out-of-tree dm_writecache, not the kernel's" ;;
+	esac
+	log "target: in-tree dm-writecache"
+}
+use_project() {
+	local m
+	rmmod dm_writecache 2>/dev/null || true
+	for m in $WC_MODULES; do
+		insmod "/host/modules/$m" || die "cannot insmod $m"
+	done
+	case $(cat /sys/module/dm_writecache/taint) in
+	*O*) ;;
+	*) die "the dm_writecache loaded is not the project's (out-of-tree) module" ;;
+	esac
+	log "target: the project's module ($WC_MODULES)"
+}

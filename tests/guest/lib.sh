@@ -76,6 +76,9 @@ usage: guest_boot KVER WORKDIR GUEST_SCRIPT [options]
   --intree | --no-intree load the kernel's own dm-writecache / make loading
                          it fail (default: $WC_USE_INTREE if set, else
                          in-tree iff there are no --modules)
+  --intree-swap          the project modules are loaded and the in-tree
+                         dm-writecache may be loaded in their place:
+                         guest-lib's use_intree / use_project swap them
   --timeout SEC          kill the VM and fail after SEC seconds (default 600)
   --kill-after SEC       SIGKILL the VM after SEC seconds (a crash); the boot
                          succeeds iff it was killed as planned, the script had
@@ -191,6 +194,7 @@ _guest_parse_opts() {
             --modules) _GB_MODULES=$2; shift 2 ;;
             --intree) _GB_INTREE=1; shift ;;
             --no-intree) _GB_INTREE=0; shift ;;
+            --intree-swap) _GB_INTREE=swap; shift ;;
             --timeout) _GB_TIMEOUT=$2; shift 2 ;;
             --kill-after) _GB_KILL_AFTER=$2; shift 2 ;;
             --kill-from-mark) _GB_KILL_MARK=1; shift ;;

@@ -4,11 +4,12 @@
 # read correctly by the other, which adds to it; the first one reads all
 # of it again, and the project's target drains it to the origin.  Also
 # with 512-byte blocks and an odd start_sector (s), and a start_sector (p).
+# The steps of a variant share one boot (see below): the format is what is
+# tested, and the devices keep it across the swap of the two targets.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 guest_case_env 30-compat
 DEVS=(--disk cache:64 --disk origin:256 --pmem 64)
-INTREE=(--modules "" --intree)
 
 # The guest script of one boot.  $1: s or p; $2: block size and optional
 # arguments; $3: write, or first (write to a blank cache), or drain; then
@@ -55,22 +56,24 @@ variants=(
 	"s|512 start_sector 7|150"
 	"p|4096 start_sector 8|200"
 )
+# Each variant is one boot: the in-tree target and the project's module are
+# swapped between the steps (both are dm_writecache to the kernel), and
+# every step creates its own table on the devices the last one removed.
 for v in "${variants[@]}"; do
 	IFS='|' read -r mode args off <<<"$v"
-	name=$mode
-	[[ $args == *start_sector* ]] && name+=-start-sector
+	name=$mode-$(echo "$args" | tr ' ' '-')
 	a=a$off:$((off + 8)) b=b$off:$((off + 16)) c=c$off:$((off + 24))
-	guest_case "$name-intree-writes"
-	guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - "${DEVS[@]}" "${INTREE[@]}" \
-		< <(script $mode "$args" first $a)
-	guest_case "$name-project-reads-and-writes"
-	guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - "${DEVS[@]}" \
-		< <(script $mode "$args" write $a $b)
-	guest_case "$name-intree-reads-and-writes"
-	guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - "${DEVS[@]}" "${INTREE[@]}" \
-		< <(script $mode "$args" write $a $b $c)
-	guest_case "$name-project-reads-and-drains"
-	guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - "${DEVS[@]}" \
-		< <(script $mode "$args" drain $a $b $c)
+	guest_case "$name"
+	guest_check guest_boot "$WC_KVER" "$WC_WORKDIR/$name" - "${DEVS[@]}" --intree-swap \
+		< <(
+			echo 'use_intree; log "step: intree-writes"'
+			script $mode "$args" first $a
+			echo 'use_project; log "step: project-reads-and-writes"'
+			script $mode "$args" write $a $b
+			echo 'use_intree; log "step: intree-reads-and-writes"'
+			script $mode "$args" write $a $b $c
+			echo 'use_project; log "step: project-reads-and-drains"'
+			script $mode "$args" drain $a $b $c
+		)
 done
 guest_finish

@@ -1,6 +1,7 @@
 #!/bin/bash
-# Data integrity under fio, with writeback racing the workload: a 32 MiB
-# cache, a 96 MiB working set, high_watermark 20 low_watermark 10.
+# Data integrity under fio, with writeback racing the workload: a cache a
+# third the size of the working set (below), high_watermark 20
+# low_watermark 10.
 #
 # Each variant, in one boot:
 #   1. "fill": random writes of 4k-64k (4k-aligned; the target's block size
@@ -31,6 +32,11 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 guest_case_env 70-fio-integrity
 
+# make check: a 16 MiB cache under a 48 MiB working set; WC_GUEST_LONG=1
+# (make stress): 32 MiB under 96 MiB.  The same ratio: the cache fills
+# and writeback races the writes either way.
+if [[ ${WC_GUEST_LONG:-0} = 1 ]]; then CACHE_MIB=32; else CACHE_MIB=16; fi
+WS_MIB=$((CACHE_MIB * 3))
 SEED=${WC_FIO_SEED:-$(((RANDOM << 15 | RANDOM) + 1))}
 echo "fio seeds from $SEED (WC_FIO_SEED=$SEED to repeat)"
 
@@ -43,7 +49,7 @@ log "table: $(dmsetup table wc)"
 log "status: $(dmsetup status wc)"
 blocks=$(wc_status_field wc 2)
 
-SIZE=96M
+SIZE=${WS_MIB}M
 COMMON="--size=$SIZE --bsrange=4k-64k --blockalign=4k --ioengine=libaio --iodepth=4 --direct=1 --verify_state_save=0"
 # writer SEED [more fio args]: the fio options of a writing pass
 writer() {
@@ -64,7 +70,7 @@ run_fio() {
 	grep -E '^ +(READ|WRITE):' /tmp/fio-$what.out
 }
 # about as long as a writer, so reads race with the writes all the time
-reader() { echo "--name=reader --rw=randread --randseed=$1 --io_size=256M"; }
+reader() { echo "--name=reader --rw=randread --randseed=$1 --io_size=$((WS_MIB * 8 / 3))M"; }
 
 while :; do sleep 2; log "status: $(dmsetup status wc)"; done &
 logger=$!
@@ -73,7 +79,7 @@ run_fio fill --filename=$wc $(writer $SEED1 --verify_backlog=64) $(reader $((SEE
 run_fio overwrite --filename=$wc $(writer $SEED2 --verify_backlog=64) $(reader $((SEED2 + 7)))
 run_fio verify-target --filename=$wc $(writer $SEED2 --verify_only=1)
 expect_eq "$(wc_status_field wc 1)" 0 "error state after the workload"
-dd if=$wc of=/tmp/target.img bs=1M count=96 iflag=direct 2>/dev/null
+dd if=$wc of=/tmp/target.img bs=1M count=$WS_MIB iflag=direct 2>/dev/null
 
 used=$((blocks - $(wc_status_field wc 3)))
 log "cleaner, $used blocks used"
@@ -85,7 +91,7 @@ expect_eq "$(wc_status_field wc 1)" 0 "error state after the cleaner"
 dm_remove wc
 run_fio verify-origin --filename=$origin $(writer $SEED2 --verify_only=1)
 # fio has checked the origin: a difference is a wrong read through the target
-if ! dd if=$origin bs=1M count=96 iflag=direct 2>/dev/null | cmp -l - /tmp/target.img >/tmp/cmp.out 2>&1; then
+if ! dd if=$origin bs=1M count=$WS_MIB iflag=direct 2>/dev/null | cmp -l - /tmp/target.img >/tmp/cmp.out 2>&1; then
 	log "$(wc -l </tmp/cmp.out) bytes differ; first at byte $(head -n 1 /tmp/cmp.out | awk '{ print $1 - 1 }')"
 	awk '{ b = int(($1 - 1) / 4096); if (!(b in seen)) { seen[b] = 1; n++; if (n <= 10) printf "block %d differs\n", b } } END { print n " blocks differ" }' /tmp/cmp.out
 	die "1 MiB reads through the target returned data other than what the (fio-verified) origin holds after the cleaner"
@@ -95,11 +101,11 @@ EOF
 
 variant() {
 	local name=$1 mode=$2 args=$3 n=$4
-	local -a devs=(--disk origin:160)
-	if [[ $mode == s ]]; then devs+=(--disk cache:32); else devs+=(--pmem 32); fi
+	local -a devs=(--disk origin:$((WS_MIB + 64)))
+	if [[ $mode == s ]]; then devs+=(--disk cache:$CACHE_MIB); else devs+=(--pmem $CACHE_MIB); fi
 	guest_case "$name"
 	guest_check guest_boot "$WC_KVER" "$WC_WORKDIR/$name" - "${devs[@]}" --timeout 400 \
-		--env "MODE=$mode" --env "ARGS=$args" \
+		--env "MODE=$mode" --env "ARGS=$args" --env "WS_MIB=$WS_MIB" \
 		--env "SEED1=$((SEED + 10 * n))" --env "SEED2=$((SEED + 10 * n + 1))" <<<"$GUEST"
 }
 
