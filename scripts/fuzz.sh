@@ -18,17 +18,31 @@ max_len() {
 }
 
 cd "$build"
-for t in table ops recovery messages; do
+run_target() {
+	local t=$1 log=fuzz-$1.log runs cov
 	mkdir -p "corpus-$t"
-	log=fuzz-$t.log
 	if ! "./fuzz_$t" -seed=1 -max_total_time="$seconds" -len_control=0 \
-		-max_len="$(max_len $t)" -print_final_stats=1 \
+		-max_len="$(max_len "$t")" -print_final_stats=1 \
 		"corpus-$t" "$top/tests/fuzz/corpus/$t" >"$log" 2>&1; then
 		grep -E "fuzz_[a-z]+:|ERROR|SUMMARY|artifact" "$log" >&2 || tail -20 "$log" >&2
 		echo "fuzz: fuzz_$t failed (log: $build/$log)" >&2
-		exit 1
+		return 1
 	fi
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	cov=$(grep -o 'DONE *cov: [0-9]*' "$log" | grep -o '[0-9]*$')
 	echo "fuzz: fuzz_$t: ${seconds}s, $runs executions, $cov coverage edges, corpus $(ls "corpus-$t" | wc -l) + $(ls "$top/tests/fuzz/corpus/$t" | wc -l) seeds"
+}
+
+# Two targets at a time: one per core.
+failed=0
+for pair in "table ops" "recovery messages"; do
+	pids=()
+	for t in $pair; do
+		run_target "$t" &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" || failed=1
+	done
 done
+exit "$failed"

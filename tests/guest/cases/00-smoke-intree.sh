@@ -4,7 +4,8 @@
 #                  shape, "flush" message, remove
 #   s-mode-reboot  next boot, same disks: the origin holds the data; the
 #                  cache device still loads
-#   p-mode         p mode with emulated fsdax pmem as cache, fio verify
+#   p-mode         (in the second boot) p mode with emulated fsdax pmem as
+#                  cache, fio verify
 #
 # The guest scripts only use $WC_TARGET and guest-lib helpers, so a copy of
 # this case runs against the project module by dropping the pinning below
@@ -45,7 +46,8 @@ log "s mode ok"
 EOF
 
 guest_case s-mode-reboot
-guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - --disk cache:64 --disk origin:128 "${INTREE[@]}" <<'EOF'
+guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - --disk cache:64 --disk origin:128 \
+	--pmem 64 --disk porigin:128 "${INTREE[@]}" <<'EOF'
 expect_eq "$GUEST_BOOT" 2 "boot number"
 origin=$(disk origin)
 verify_pattern "$origin" 1M 16M smoke1
@@ -57,10 +59,8 @@ verify_pattern /dev/mapper/wc 1M 16M smoke1
 expect_eq "$(wc_status_field wc 1)" 0 "error field"
 dm_remove wc
 log "origin holds the flushed data"
-EOF
 
-guest_case p-mode
-guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - --pmem 64 --disk porigin:128 "${INTREE[@]}" <<'EOF'
+# p-mode, in the same boot
 pmem=$(pmem_dev)
 origin=$(disk porigin)
 dm_create wcp "$(wc_table p "$origin" "$pmem" 4096)"

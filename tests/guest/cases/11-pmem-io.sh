@@ -2,9 +2,10 @@
 # The project's module in persistent-memory mode (emulated fsdax nvdimm):
 #   write-read   data in the cache, not on the origin; fio verify with
 #                FUA and flushes; a reload keeps the data
-#   reboot       a new boot on the same pmem finds it; "flush" drains it
-#   no-dax       a cache device without DAX, or with asynchronous DAX
-#                (virtio-pmem), is refused with a clear error
+#   reboot       a new boot on the same pmem finds it; "flush" drains it;
+#                then (no-dax, same boot) a cache device without DAX, or
+#                with asynchronous DAX (virtio-pmem), is refused with a
+#                clear error
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 guest_case_env 11-pmem-io
@@ -34,7 +35,7 @@ dm_remove wc
 EOF2
 
 guest_case reboot
-guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - "${DEVS[@]}" <<'EOF2'
+guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - "${DEVS[@]}" --disk small:16 --virtio-pmem 64 <<'EOF2'
 pmem=$(pmem_dev)
 origin=$(disk origin)
 dm_create wc "$(wc_table p "$origin" "$pmem" 4096 autocommit_blocks 16)"
@@ -44,10 +45,8 @@ dm_message wc flush
 expect_eq "$(wc_status_field wc 3)" "$(wc_status_field wc 2)" "all blocks free after flush"
 dm_remove wc
 verify_pattern "$origin" 1M 8M first
-EOF2
 
-guest_case no-dax
-guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - --disk small:16 --disk origin:256 --virtio-pmem 64 <<'EOF2'
+# no-dax, in the same boot
 dmesg -c >/dev/null
 expect_fail dm_create wc "$(wc_table p "$(disk origin)" "$(disk small)" 4096)"
 dmesg | grep -q "writecache: Cache device does not support DAX" || die "no clear error: $(dmesg | tail -3)"

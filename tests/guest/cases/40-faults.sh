@@ -7,7 +7,8 @@
 #   ssd-origin-errors   writeback to a failing origin latches the error
 #                       state ("flush" fails), the cache keeps the data; on a
 #                       healthy origin a new table drains it
-#   pmem-origin-errors  the same in persistent-memory mode
+#   pmem-origin-errors  the same in persistent-memory mode (in the boot of
+#                       ssd-origin-errors)
 #   ssd-unreadable-metadata  a cache whose superblock reads but whose
 #                       entries do not is refused (in-tree loads it with
 #                       every block free, serving the origin's stale data):
@@ -61,7 +62,7 @@ dm_remove wc
 EOF
 
 guest_case ssd-origin-errors
-guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - --disk cache:64 --disk origin:256 <<EOF
+guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - --disk cache:64 --disk origin:256 --pmem 64 <<EOF
 $common
 cache=\$(disk cache)
 table=\$(wc_table s /dev/mapper/oflaky \$cache 4096)
@@ -79,11 +80,8 @@ dm_message wc flush
 expect_eq "\$(wc_status_field wc 3)" "\$(wc_status_field wc 2)" "all blocks free"
 dm_remove wc
 verify_pattern "\$origin" 1M 4M a
-EOF
 
-guest_case pmem-origin-errors
-guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - --pmem 64 --disk origin:256 <<EOF
-$common
+# pmem-origin-errors, in the same boot
 table=\$(wc_table p /dev/mapper/oflaky \$(pmem_dev) 4096)
 dm_create wc "\$table"
 write_pattern /dev/mapper/wc 1M 4M p
