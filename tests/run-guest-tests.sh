@@ -21,7 +21,7 @@ if [[ $# -eq 2 ]]; then
 	exec "$here/guest/run-suite.sh" "$1" "$2" ${WC_GUEST_CASES:-}
 fi
 
-logdir=${GUEST_BUILD_DIR:-$here/../build/guest}
+logdir=${GUEST_BUILD_DIR:-$(cd "$here/.." && pwd)/build/guest}
 mkdir -p "$logdir"
 pids=() kvers=()
 while [[ $# -gt 0 ]]; do
