@@ -308,7 +308,7 @@ int Model::op_pop_done(void *ctx, wc_block *head, int *error)
 	m->log_op("pop_done");
 	*head = m->done_.front().first;
 	*error = m->done_.front().second;
-	m->done_.erase(m->done_.begin());
+	m->done_.pop_front();
 	return 1;
 }
 

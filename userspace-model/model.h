@@ -12,6 +12,7 @@
 // (see sleep() in model.cpp).
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -133,7 +134,9 @@ private:
 	bool suspended_ = false;
 	unsigned freelist_stalls_ = 0;
 	uint64_t wb_blocks_ = 0;	// blocks handed to copy_job, ever
-	std::vector<std::pair<wc_block, int>> done_;	// finished jobs
+	// finished jobs, popped from the front: a deque, as a vector's
+	// erase(begin()) made a writeback pass of n jobs O(n^2)
+	std::deque<std::pair<wc_block, int>> done_;
 };
 
 } // namespace wc::model
