@@ -120,15 +120,15 @@ lint:
 	$(TOP)/scripts/checkpatch.sh
 
 # Both kernels' suites at once (see tests/run-guest-tests.sh).
+GUEST_SUITES = $(KVER_61) $(BUILD)/dm-$(WC_NAME)-$(KVER_61).ko \
+	$(KVER_612) $(BUILD)/dm-$(WC_NAME)-$(KVER_612).ko
 guest-test: modules-both tools
-	$(TOP)/tests/run-guest-tests.sh $(KVER_61) $(BUILD)/dm-$(WC_NAME)-$(KVER_61).ko \
-		$(KVER_612) $(BUILD)/dm-$(WC_NAME)-$(KVER_612).ko
+	$(TOP)/tests/run-guest-tests.sh $(GUEST_SUITES)
 
 # The long campaigns, which make check runs smaller: the guest suites with
 # WC_GUEST_LONG=1.
 stress: modules-both tools
-	WC_GUEST_LONG=1 $(TOP)/tests/run-guest-tests.sh $(KVER_61) $(BUILD)/dm-$(WC_NAME)-$(KVER_61).ko \
-		$(KVER_612) $(BUILD)/dm-$(WC_NAME)-$(KVER_612).ko
+	WC_GUEST_LONG=1 $(TOP)/tests/run-guest-tests.sh $(GUEST_SUITES)
 
 # dkms add/build of a copy of the tree, for both kernels, in a private
 # dkms tree; the module it builds passes a guest case.

@@ -28,7 +28,6 @@ while [[ $# -gt 0 ]]; do
 	kver=$1 module=$2
 	shift 2
 	(
-		set -o pipefail
 		# shellcheck disable=SC2086
 		"$here/guest/run-suite.sh" "$kver" "$module" ${WC_GUEST_CASES:-} 2>&1 |
 			tee "$logdir/suite-$kver.log" | sed -u "s/^/[$kver] /"

@@ -241,13 +241,15 @@ save() {
 # project's module (both are "dm_writecache" to the kernel, so only one is
 # loaded at a time); boots with guest_boot --intree-swap.  No table may
 # be using the target.
+# the kernel marks an out-of-tree module "O": the in-tree one has no mark
+_wc_module_out_of_tree() {
+	case $(cat /sys/module/dm_writecache/taint) in *O*) return 0 ;; esac
+	return 1
+}
 use_intree() {
 	rmmod dm_writecache 2>/dev/null || true
 	modprobe dm-writecache || die "cannot load the in-tree dm-writecache"
-	# the kernel marks an out-of-tree module "O": the in-tree one has no mark
-	case $(cat /sys/module/dm_writecache/taint) in
-	*O*) die "modprobe loaded an out-of-tree dm_writecache, not the kernel's" ;;
-	esac
+	! _wc_module_out_of_tree || die "modprobe loaded an out-of-tree dm_writecache, not the kernel's"
 	log "target: in-tree dm-writecache"
 }
 use_project() {
@@ -256,9 +258,6 @@ use_project() {
 	for m in $WC_MODULES; do
 		insmod "/host/modules/$m" || die "cannot insmod $m"
 	done
-	case $(cat /sys/module/dm_writecache/taint) in
-	*O*) ;;
-	*) die "the dm_writecache loaded is not the project's (out-of-tree) module" ;;
-	esac
+	_wc_module_out_of_tree || die "the dm_writecache loaded is not the project's (out-of-tree) module"
 	log "target: the project's module ($WC_MODULES)"
 }
