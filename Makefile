@@ -24,7 +24,7 @@ KDIR = $(if $(wildcard /lib/modules/$(KVER)/build),/lib/modules/$(KVER)/build,/u
 KVER_61 = $(shell ls -1d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sed 's,.*/linux-headers-,,' | sort -V | tail -n1)
 KVER_612 = $(shell ls -1d /usr/src/linux-headers-6.12.*+deb12-amd64 2>/dev/null | sed 's,.*/linux-headers-,,' | sort -V | tail -n1)
 
-.PHONY: all module deps modules-both userspace tools install-tools uninstall-tools install uninstall deb deb-check unit mutant fuzz bench bench-guest lint guest-test stress dkms-check check demo clean
+.PHONY: all module deps modules-both userspace tools install-tools uninstall-tools install uninstall deb deb-check unit mutants fuzz bench bench-guest bench-load lint guest-test stress dkms-check check demo clean
 
 all: module
 
@@ -88,9 +88,9 @@ unit: userspace
 	cd $(BUILD)/userspace && ctest --output-on-failure -j2
 	cd $(BUILD)/userspace-asan && ctest --output-on-failure -j2
 
-# The tests must catch an ordering bug put into the shared driver.
-mutant:
-	$(TOP)/scripts/driver-mutant.sh
+# The tests must catch each ordering bug of tests/mutants.list.
+mutants:
+	$(TOP)/scripts/mutants.sh
 
 # libFuzzer (clang, ASan and fatal UBSan): each target (table lines,
 # operation sequences with faults and power cuts, recovery from metadata
@@ -115,6 +115,12 @@ bench-guest: deps
 	$(MAKE) module KVER=$(KVER_61) WC_NAME=wcx
 	$(TOP)/tests/bench/compare-intree.sh $(KVER_61) $(TOP)/dm-wcx.ko
 
+# Load plus resume of a full cache of two million blocks, in-tree against
+# this module, per mode (BENCH_ROUNDS interleaved rounds, default 5).
+bench-load: deps
+	$(MAKE) module KVER=$(KVER_61) WC_NAME=wcx
+	$(TOP)/tests/bench/load-intree.sh $(KVER_61) $(TOP)/dm-wcx.ko $(BENCH_ROUNDS)
+
 # The kernel C follows the kernel's style (checkpatch from linux-source-6.1).
 lint:
 	$(TOP)/scripts/checkpatch.sh
@@ -138,7 +144,7 @@ dkms-check: modules-both
 check: deps
 	$(MAKE) lint
 	$(MAKE) unit
-	$(MAKE) mutant
+	$(MAKE) mutants
 	$(MAKE) install-tools DESTDIR=$(BUILD)/install-check
 	$(MAKE) fuzz FUZZ_SECONDS=30
 	$(MAKE) guest-test

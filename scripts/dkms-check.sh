@@ -59,4 +59,4 @@ done
 
 # the dkms-built module in the guest
 cp "$work/$first.ko" "$build/dm-writecache-dkms-$first.ko"
-"$top/tests/guest/run-suite.sh" "$first" "$build/dm-writecache-dkms-$first.ko" 10-ssd-io
+"$top/tests/guest/run-suite.sh" "$first" "$build/dm-writecache-dkms-$first.ko" 15-suspend

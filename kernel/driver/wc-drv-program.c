@@ -120,6 +120,16 @@ int wc_drv_run(struct wc_driver *d, int program, unsigned long long arg0,
 			}
 			break;
 		case WC_IO_META_WRITE_FUA:
+#ifdef WC_DRV_MUTANT_FUA_AS_PLAIN_WRITE
+			/*
+			 * Mutant (tests/mutants.list): the superblock written
+			 * without FUA, so the commit it makes may not be
+			 * durable when the flush is acknowledged.
+			 */
+			ops->meta_write(d->ctx, op.buf, op.sector, op.nr_sectors);
+			result = ops->meta_wait(d->ctx);
+			break;
+#endif
 			result = ops->meta_write_fua(d->ctx, op.buf, op.sector,
 						     op.nr_sectors);
 			break;
@@ -149,16 +159,24 @@ int wc_drv_run(struct wc_driver *d, int program, unsigned long long arg0,
 		case WC_IO_FLUSH_CACHE:
 #ifdef WC_DRV_MUTANT_SKIP_CACHE_FLUSH
 			/*
-			 * A deliberate ordering bug, built only to show that
-			 * the crash tests catch it (scripts/driver-mutant.sh):
-			 * the commit's superblock is written without the data
-			 * and entries before it being flushed (breaks I1).
+			 * Mutant (tests/mutants.list; built only to show that
+			 * the crash tests catch it): the commit's superblock is
+			 * written without the data and entries before it being
+			 * flushed (breaks I1).
 			 */
 			break;
 #endif
 			result = ops->flush(d->ctx, WC_DRV_CACHE);
 			break;
 		case WC_IO_FLUSH_ORIGIN:
+#ifdef WC_DRV_MUTANT_SKIP_ORIGIN_FLUSH
+			/*
+			 * Mutant (tests/mutants.list): retire frees blocks
+			 * whose writeback may still sit in the origin's
+			 * volatile cache (breaks I3).
+			 */
+			break;
+#endif
 			result = ops->flush(d->ctx, WC_DRV_ORIGIN);
 			break;
 		default:

@@ -237,6 +237,17 @@ save() {
 	printf '%s\n' "$2" >"/host/$1"
 }
 
+# no_kernel_bugs WHAT: fail unless the kernel log is free of the lines that
+# fail a boot (the host's GUEST_BUG_REGEX).  A boot whose later phases
+# provoke errors on purpose (guest_boot --allow) calls it before them, so
+# the allowance does not cover the phases that came first.
+no_kernel_bugs() {
+	if dmesg | grep -a -E "$GUEST_BUG_REGEX" >/tmp/bugs.txt; then
+		cat /tmp/bugs.txt
+		die "kernel bug lines before $1"
+	fi
+}
+
 # use_intree / use_project: swap the kernel's own dm-writecache and the
 # project's module (both are "dm_writecache" to the kernel, so only one is
 # loaded at a time); boots with guest_boot --intree-swap.  No table may

@@ -313,6 +313,8 @@ _guest_write_env() {
         echo "GUEST_XTRACE=$_GB_XTRACE"
         echo "GUEST_TEE_CONSOLE=$_GB_TEE"
         echo "GUEST_WAIT_FOR_KILL=$([[ -n $_GB_KILL_AFTER ]] && echo 1 || echo 0)"
+        # for guest-lib's no_kernel_bugs (phases of a boot before --allow'ed ones)
+        echo "GUEST_BUG_REGEX=$(_guest_shquote "$GUEST_BUG_REGEX")"
         for v in "${_GB_ENVS[@]}"; do
             [[ $v == *=* && ${v%%=*} =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] ||
                 { echo "guest_boot: ignoring bad --env '$v'" >&2; continue; }

@@ -14,9 +14,16 @@ trap 'rm -f "$script"; _guest_kill_all' EXIT
 cat >"$script" <<'EOF2'
 cache=$(disk cache)
 origin=$(disk origin)
-out=/host/compare.txt
+vpmem=$(virtio_pmem_dev)
+
+# compare OUT: the whole comparison on fresh (zeroed) devices
+compare() {
+out=$1
 : >"$out"
 n=0
+for d in "$cache" "$origin" "$(pmem_dev)" "$vpmem"; do
+	dd if=/dev/zero of="$d" bs=1M count=$(($(sectors "$d") / 2048)) oflag=direct 2>/dev/null
+done
 
 # One table line: record whether it loads, its ti->error, its table echo.
 try_table() {
@@ -176,7 +183,7 @@ try_table p $o $p 4096 3 pause_writeback 5 fua
 try_table p $o $p 4096 8 fua metadata_only autocommit_blocks 7 autocommit_time 100 max_age 1000
 try_table p $o $p 512 0
 # asynchronous DAX (virtio-pmem)
-try_table p $o "$(virtio_pmem_dev)" 4096 0
+try_table p $o "$vpmem" 4096 0
 printf '%s\n' "0 $(sectors "$origin") writecache p $o $p 4096 0" | dmsetup create --noudevsync w
 dmsetup mknodes w
 echo "pmem fresh: $(dmsetup status w | cut -d' ' -f4-)" >>"$out"
@@ -213,23 +220,23 @@ st "pmem metadata_only" w
 msg w cleaner
 msg w flush
 dmsetup remove --noudevsync w
-cat "$out"
-EOF2
-
-run_with() {
-	local what=$1
-	shift
-	local dir=$WC_WORKDIR/$what
-	rm -rf "$dir"
-	guest_boot "$WC_KVER" "$dir" "$script" --disk cache:32 --disk origin:128 --pmem 32 --virtio-pmem 16 "$@" || return 1
-	cp "$GUEST_SHARE/compare.txt" "$WC_WORKDIR/$what.txt"
 }
+
+use_intree
+compare /host/intree.txt
+use_project
+compare /host/project.txt
+EOF2
 
 guest_case compare
 ok=1
-run_with intree --modules "" --intree || ok=0
-run_with project || ok=0
+# one boot: the script runs against the in-tree target, then against the
+# project's module (guest-lib's use_intree / use_project swap them)
+rm -rf "$WC_WORKDIR/both"
+guest_boot "$WC_KVER" "$WC_WORKDIR/both" "$script" --disk cache:32 --disk origin:128 \
+	--pmem 32 --virtio-pmem 16 --intree-swap || ok=0
 if [[ $ok = 1 ]]; then
+	cp "$GUEST_SHARE/intree.txt" "$GUEST_SHARE/project.txt" "$WC_WORKDIR/"
 	if diff -u "$WC_WORKDIR/intree.txt" "$WC_WORKDIR/project.txt"; then
 		echo "outputs are identical ($(wc -l <"$WC_WORKDIR/project.txt") lines)"
 	else

@@ -35,16 +35,17 @@
 # wcio prints "READ-CHECK FAILED", carries on (so persistence is still
 # checked), and the host fails the boot's case.
 #
-#   s-crash-default    boot 1: s mode, default watermarks; killed
-#   s-crash-lowwm      boot 2: verify boot 1's run; the same devices with
-#                      high_watermark 10 low_watermark 5 pause_writeback 0
-#                      (a 32 MiB cache, a 96 MiB working set: writeback
-#                      runs all the time); killed
-#   s-verify-drain     boot 3: verify boot 2's run; "flush" writes everything
+# Each boot runs s mode and p mode side by side, each on its own devices
+# with its own seed (a boot costs 20-30 s under TCG):
+#   crash-default      boot 1: default watermarks; killed
+#   crash-lowwm        boot 2: verify boot 1's run; the same devices with
+#                      high_watermark 10 low_watermark 5 (and in s mode
+#                      pause_writeback 0, which p mode refuses): a 32 MiB
+#                      cache (64 MiB pmem), a 96 MiB working set, writeback
+#                      runs all the time; killed
+#   verify-drain       boot 3: verify boot 2's run; "flush" writes everything
 #                      back; the origin alone then holds exactly what the
 #                      target returned
-#   p-*                the same in p mode (64 MiB pmem; no pause_writeback,
-#                      which p mode refuses)
 # Status field 1 (error) must be 0 whenever a table is loaded. The seed and
 # the kill times are random; they are printed, and WC_CRASH_SEED /
 # WC_CRASH_KILL (seconds) reproduce a run.
@@ -65,23 +66,62 @@ SEED=${WC_CRASH_SEED:-$(((RANDOM << 15 | RANDOM) + 1))}
 kill_time() { echo "${WC_CRASH_KILL:-$((6 + RANDOM % 8))}"; }
 echo "seed $SEED (WC_CRASH_SEED=$SEED to repeat)"
 
-# Guest side, sourced first by every boot: the devices and helpers.
+# Guest side, sourced first by every boot: the devices and helpers.  Each
+# mode M has its table wcM on the disks Morigin and Mrec, and the cache
+# disk "cache" (s) or the pmem (p); its workload's map files are map1-M
+# and map2-M.
 PROLOGUE=$(cat <<'EOF'
-origin=$(disk origin)
-rec=$(disk rec)
-if [ "$MODE" = s ]; then cache=$(disk cache); else cache=$(pmem_dev); fi
-create() {
-	dm_create wc "$(wc_table "$MODE" "$origin" "$cache" 4096 $1)"
-	log "table: $(dmsetup table wc)"
-	log "status: $(dmsetup status wc)"
-	expect_eq "$(wc_status_field wc 1)" 0 "error state after loading the table"
+origin_of() { disk "$1origin"; }
+rec_of() { disk "$1rec"; }
+cache_of() { if [ "$1" = s ]; then disk cache; else pmem_dev; fi; }
+low_of() {
+	if [ "$1" = s ]; then echo "$LOW pause_writeback 0"; else echo "$LOW"; fi
 }
-# the status every 2 s while the workload runs, for the log
+create() {
+	dm_create wc$1 "$(wc_table "$1" "$(origin_of $1)" "$(cache_of $1)" 4096 $2)"
+	log "table wc$1: $(dmsetup table wc$1)"
+	log "status wc$1: $(dmsetup status wc$1)"
+	expect_eq "$(wc_status_field wc$1 1)" 0 "error state of wc$1 after loading the table"
+}
+# the status every 2 s while the workloads run, for the log
 status_logger() {
 	while :; do
 		sleep 2
-		log "status: $(dmsetup status wc)"
+		log "status wcs: $(dmsetup status wcs)"
+		log "status wcp: $(dmsetup status wcp)"
 	done &
+}
+# both modes' verifications side by side: verify_both REC_MIB IN OUT
+verify_both() {
+	local m pid pids="" rc
+	for m in s p; do
+		/host/wcio verify /dev/mapper/wc$m "$(rec_of $m)" "$1" "$(map_of "$2" $m)" "/host/$3-$m" &
+		pids="$pids $!"
+	done
+	for pid in $pids; do
+		rc=0
+		wait "$pid" || rc=$?
+		[ "$rc" = 0 ] || die "a verification failed (exit $rc)"
+	done
+	for m in s p; do
+		expect_eq "$(wc_status_field wc$m 1)" 0 "error state of wc$m after the verification"
+	done
+}
+map_of() { if [ "$1" = zero ]; then echo zero; else echo "/host/$1-$2"; fi; }
+# both modes' workloads until the power cut: run_both REC_MIB MAP; a
+# workload never ends on its own, so one that does has failed
+run_both() {
+	local ps pp rc
+	touch /host/kill-clock
+	/host/wcio run /dev/mapper/wcs "$(rec_of s)" "$1" "$SEED_S" "$NBLOCKS" "$HOT" "$(map_of "$2" s)" &
+	ps=$!
+	/host/wcio run /dev/mapper/wcp "$(rec_of p)" "$1" "$SEED_P" "$NBLOCKS" "$HOT" "$(map_of "$2" p)" &
+	pp=$!
+	while kill -0 $ps 2>/dev/null && kill -0 $pp 2>/dev/null; do sleep 1; done
+	rc=0
+	if ! kill -0 $ps 2>/dev/null; then wait $ps || rc=$?; die "the s-mode workload ended (exit $rc)"; fi
+	wait $pp || rc=$?
+	die "the p-mode workload ended (exit $rc)"
 }
 EOF
 )
@@ -98,66 +138,54 @@ read_checks() {
 	fi
 }
 
-crash_mode() {
-	local mode=$1 low
-	local seed1=$SEED seed2=$((SEED + 1)) k
-	[[ $mode == p ]] && seed1=$((SEED + 2)) seed2=$((SEED + 3))
-	local -a devs=(--disk origin:128 --disk rec:64)
-	if [[ $mode == s ]]; then
-		devs+=(--disk cache:32)
-		low="high_watermark 10 low_watermark 5 pause_writeback 0"
-	else
-		devs+=(--pmem 64)
-		low="high_watermark 10 low_watermark 5"
-	fi
-	local dir=$WC_WORKDIR/$mode
-	local -a gb=("${devs[@]}" --file "$WCIO" --env "MODE=$mode" --env "NBLOCKS=$NBLOCKS"
-		--env "HOT=$HOT" --env "LOW=$low" --timeout 300)
+dir=$WC_WORKDIR/both
+gb=(--disk sorigin:128 --disk srec:64 --disk cache:32
+	--disk porigin:128 --disk prec:64 --pmem 64
+	--file "$WCIO" --env "NBLOCKS=$NBLOCKS" --env "HOT=$HOT"
+	--env "LOW=high_watermark 10 low_watermark 5" --timeout 300)
 
-	k=$(kill_time)
-	guest_case "$mode-crash-default"
-	echo "run seed $seed1, kill after ${k}s"
-	guest_check guest_boot "$WC_KVER" "$dir" - "${gb[@]}" --kill-after "$k" --kill-from-mark \
-		--env "SEED=$seed1" <<EOF
+k=$(kill_time)
+guest_case crash-default
+echo "run seeds s $SEED, p $((SEED + 2)); kill after ${k}s"
+guest_check guest_boot "$WC_KVER" "$dir" - "${gb[@]}" --kill-after "$k" --kill-from-mark \
+	--env "SEED_S=$SEED" --env "SEED_P=$((SEED + 2))" <<EOF
 $PROLOGUE
-create ""
+create s ""
+create p ""
 status_logger
-touch /host/kill-clock
-/host/wcio run /dev/mapper/wc "\$rec" 0 "\$SEED" "\$NBLOCKS" "\$HOT" zero
+run_both 0 zero
 EOF
-	read_checks
+read_checks
 
-	k=$(kill_time)
-	guest_case "$mode-crash-lowwm"
-	echo "run seed $seed2, kill after ${k}s"
-	guest_check guest_boot "$WC_KVER" "$dir" - "${gb[@]}" --kill-after "$k" --kill-from-mark \
-		--env "SEED=$seed2" <<EOF
+k=$(kill_time)
+guest_case crash-lowwm
+echo "run seeds s $((SEED + 1)), p $((SEED + 3)); kill after ${k}s"
+guest_check guest_boot "$WC_KVER" "$dir" - "${gb[@]}" --kill-after "$k" --kill-from-mark \
+	--env "SEED_S=$((SEED + 1))" --env "SEED_P=$((SEED + 3))" <<EOF
 $PROLOGUE
-create "\$LOW"
-/host/wcio verify /dev/mapper/wc "\$rec" 0 zero /host/map1
-expect_eq "\$(wc_status_field wc 1)" 0 "error state after the verification"
+create s "\$(low_of s)"
+create p "\$(low_of p)"
+verify_both 0 zero map1
 status_logger
-touch /host/kill-clock
-/host/wcio run /dev/mapper/wc "\$rec" 16 "\$SEED" "\$NBLOCKS" "\$HOT" /host/map1
+run_both 16 map1
 EOF
-	read_checks
-	local share2=$GUEST_SHARE
+read_checks
+share2=$GUEST_SHARE
 
-	guest_case "$mode-verify-drain"
-	guest_check guest_boot "$WC_KVER" "$dir" - "${gb[@]}" --file "$share2/map1" <<EOF
+guest_case verify-drain
+guest_check guest_boot "$WC_KVER" "$dir" - "${gb[@]}" --file "$share2/map1-s" --file "$share2/map1-p" <<EOF
 $PROLOGUE
-create "\$LOW"
-/host/wcio verify /dev/mapper/wc "\$rec" 16 /host/map1 /host/map2
-dm_message wc flush
-log "status after flush: \$(dmsetup status wc)"
-expect_eq "\$(wc_status_field wc 1)" 0 "error state after flush"
-expect_eq "\$(wc_status_field wc 3)" "\$(wc_status_field wc 2)" "all blocks free after flush"
-dm_remove wc
-/host/wcio exact "\$origin" "\$NBLOCKS" /host/map2
+create s "\$(low_of s)"
+create p "\$(low_of p)"
+verify_both 16 map1 map2
+for m in s p; do
+	dm_message wc\$m flush
+	log "status of wc\$m after flush: \$(dmsetup status wc\$m)"
+	expect_eq "\$(wc_status_field wc\$m 1)" 0 "error state of wc\$m after flush"
+	expect_eq "\$(wc_status_field wc\$m 3)" "\$(wc_status_field wc\$m 2)" "all blocks of wc\$m free after flush"
+	dm_remove wc\$m
+	/host/wcio exact "\$(origin_of \$m)" "\$NBLOCKS" /host/map2-\$m
+done
 EOF
-	read_checks
-}
-
-crash_mode s
-crash_mode p
+read_checks
 guest_finish

@@ -21,7 +21,7 @@
 #
 # s mode only: p mode writes its cache with stores, which no log sees (the
 # userspace PMEM model covers those, tests/unit/pmem_test.cpp).
-# scripts/driver-mutant.sh --guest shows this case failing on a module
+# scripts/mutants.sh --guest shows this case failing on a module
 # built without the commit's cache flush.  WC_LW_SEED, WC_LW_RUN (seconds)
 # and WC_LW_POINTS (replay points) reproduce or widen a run.
 set -euo pipefail

@@ -3,7 +3,7 @@
 # third the size of the working set (below), high_watermark 20
 # low_watermark 10.
 #
-# Each variant, in one boot:
+# Each variant (all of them in one boot, on their own disks):
 #   1. "fill": random writes of 4k-64k (4k-aligned; the target's block size
 #      is 4096) over the whole working set, libaio at queue depth 4, an
 #      fsync every 8 writes, fio --verify=crc32c --verify_fatal=1 with
@@ -41,9 +41,12 @@ SEED=${WC_FIO_SEED:-$(((RANDOM << 15 | RANDOM) + 1))}
 echo "fio seeds from $SEED (WC_FIO_SEED=$SEED to repeat)"
 
 GUEST=$(cat <<'EOF'
-origin=$(disk origin)
-if [ "$MODE" = s ]; then cache=$(disk cache); else cache=$(pmem_dev); fi
 wc=/dev/mapper/wc
+# variant NAME MODE ORIGIN CACHE "TABLE ARGS" SEED1 SEED2: steps 1-5 on a
+# fresh origin and cache
+variant() {
+log "=== $1"
+MODE=$2 origin=$3 cache=$4 ARGS=$5 SEED1=$6 SEED2=$7
 dm_create wc "$(wc_table "$MODE" "$origin" "$cache" 4096 $ARGS)"
 log "table: $(dmsetup table wc)"
 log "status: $(dmsetup status wc)"
@@ -96,26 +99,16 @@ if ! dd if=$origin bs=1M count=$WS_MIB iflag=direct 2>/dev/null | cmp -l - /tmp/
 	awk '{ b = int(($1 - 1) / 4096); if (!(b in seen)) { seen[b] = 1; n++; if (n <= 10) printf "block %d differs\n", b } } END { print n " blocks differ" }' /tmp/cmp.out
 	die "1 MiB reads through the target returned data other than what the (fio-verified) origin holds after the cleaner"
 fi
-EOF
-)
-
-variant() {
-	local name=$1 mode=$2 args=$3 n=$4
-	local -a devs=(--disk origin:$((WS_MIB + 64)))
-	if [[ $mode == s ]]; then devs+=(--disk cache:$CACHE_MIB); else devs+=(--pmem $CACHE_MIB); fi
-	guest_case "$name"
-	guest_check guest_boot "$WC_KVER" "$WC_WORKDIR/$name" - "${devs[@]}" --timeout 400 \
-		--env "MODE=$mode" --env "ARGS=$args" --env "WS_MIB=$WS_MIB" \
-		--env "SEED1=$((SEED + 10 * n))" --env "SEED2=$((SEED + 10 * n + 1))" <<<"$GUEST"
 }
 
-variant s-default s "high_watermark 20 low_watermark 10" 0
-variant s-nopause s "high_watermark 20 low_watermark 10 pause_writeback 0" 1
-variant p p "high_watermark 20 low_watermark 10" 2
-
-guest_case p-read-hit-miss
-guest_check guest_boot "$WC_KVER" "$WC_WORKDIR/p-read-hit-miss" - --pmem 32 --disk origin:16 <<'EOF'
-dm_create wc "$(wc_table p "$(disk origin)" "$(pmem_dev)" 4096)"
+# p-read-hit-miss, on a fresh p-mode cache (the superblock zeroed: the
+# target formats it) over an origin whose blocks 0-3 are zeroed
+read_hit_miss() {
+log "=== p-read-hit-miss"
+origin=$1 cache=$2
+dd if=/dev/zero of="$cache" bs=4k count=1 oflag=direct 2>/dev/null
+dd if=/dev/zero of="$origin" bs=4k count=4 oflag=direct 2>/dev/null
+dm_create wc "$(wc_table p "$origin" "$cache" 4096)"
 # blocks 1 and 3 in the cache, 0 and 2 only on the (zeroed) origin
 write_pattern /dev/mapper/wc 4k 4k one
 write_pattern /dev/mapper/wc 12k 4k three
@@ -133,6 +126,24 @@ bad=""
 verify_pattern /dev/mapper/wc 4k 4k one
 verify_pattern /dev/mapper/wc 12k 4k three
 [ -z "$bad" ] || die "a 16 KiB read of blocks 0-3 (1 and 3 cached) returned wrong data for block(s)$bad; read alone they are right"
+dm_remove wc
+}
+EOF
+)
+
+# All variants in one boot, each on its own fresh disks (a boot costs
+# 20-30 s under TCG).
+guest_case fio-integrity
+guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - --timeout 1200 \
+	--disk origin1:$((WS_MIB + 64)) --disk cache1:$CACHE_MIB \
+	--disk origin2:$((WS_MIB + 64)) --disk cache2:$CACHE_MIB \
+	--disk origin3:$((WS_MIB + 64)) --pmem $CACHE_MIB \
+	--env "WS_MIB=$WS_MIB" <<EOF
+$GUEST
+variant s-default s "\$(disk origin1)" "\$(disk cache1)" "high_watermark 20 low_watermark 10" $((SEED)) $((SEED + 1))
+variant s-nopause s "\$(disk origin2)" "\$(disk cache2)" "high_watermark 20 low_watermark 10 pause_writeback 0" $((SEED + 10)) $((SEED + 11))
+variant p p "\$(disk origin3)" "\$(pmem_dev)" "high_watermark 20 low_watermark 10" $((SEED + 20)) $((SEED + 21))
+read_hit_miss "\$(disk origin3)" "\$(pmem_dev)"
 EOF
 
 guest_finish

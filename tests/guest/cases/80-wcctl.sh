@@ -1,5 +1,7 @@
 #!/bin/bash
-# wcctl against this module and against the in-tree target:
+# wcctl against this module and against the in-tree target, in two boots:
+# the first runs the phases up to powercut-run (swapping the targets in
+# the guest) and ends in the power cut; the second runs powercut-offline.
 #   module-online     create refuses a cache holding ext4 (and says so)
 #                     unless --force; flush, clear-stats, list --json;
 #                     create, status --json, list, set
@@ -80,9 +82,13 @@ online_checks() {
 EOF
 )
 
-guest_case module-online
-guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - "${DISKS[@]}" <<EOF2
+guest_case online-then-powercut
+# the power cut comes a second after the workload is done, not at a fixed
+# time after the boot (which cost a minute and more of idle guest)
+guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - "${DISKS[@]}" --intree-swap \
+	--kill-after 1 --kill-from-mark <<EOF2
 $PROLOGUE
+log "=== module-online"
 mkfs.ext4 -q -F "\$spare"
 if \$W create wx --origin "\$origin" --cache "\$spare" 2>/tmp/err; then die "create took a cache holding ext4"; fi
 grep -q "ext4" /tmp/err || die "create's reason: \$(cat /tmp/err)"
@@ -101,22 +107,15 @@ expect_eq "\$(jstr cache /tmp/list.json)" "\$spare" "list --json: cache"
 \$W detach --remove wx
 [ ! -e /dev/mapper/wx ] || die "detach --remove left the device"
 online_checks
-EOF2
-
-guest_case intree-online
-guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - "${DISKS[@]}" --modules "" --intree <<EOF2
-$PROLOGUE
+log "=== intree-online"
+use_intree
 if \$W create wc --origin "\$origin" --cache "\$cache" 2>/tmp/err; then die "create took a used cache"; fi
 grep -q "holds a writecache superblock" /tmp/err || die "create's reason: \$(cat /tmp/err)"
 \$W create wc --origin "\$origin" --cache "\$cache" --load >/dev/null
 expect_eq "\$(wc_status_field wc 3)" "\$(wc_status_field wc 2)" "the detached cache loads empty"
 dm_remove wc
 online_checks -y --force
-EOF2
-
-guest_case intree-offline
-guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - "${DISKS[@]}" --modules "" --intree <<EOF2
-$PROLOGUE
+log "=== intree-offline"
 \$W -y --force create wc --origin "\$origin" --cache "\$cache" >/dev/null
 write_pattern "\$origin" 0 64M stale
 write_pattern /dev/mapper/wc 2M 6M dirty
@@ -138,13 +137,8 @@ grep -q "committed dirty blocks: 0" /tmp/check.out || die "check: \$(cat /tmp/ch
 expect_eq "\$(wc_status_field wc 3)" "\$(wc_status_field wc 2)" "the cache loads empty"
 expect_eq "\$(checksum /dev/mapper/wc 0 64)" "\$expected" "the device reads the same"
 dm_remove wc
-EOF2
-
-guest_case powercut-run
-# the power cut comes a second after the workload is done, not at a fixed
-# time after the boot (which cost a minute and more of idle guest)
-guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - "${DISKS[@]}" --kill-after 1 --kill-from-mark <<EOF2
-$PROLOGUE
+log "=== powercut-run"
+use_project
 \$W -y --force create wc --origin "\$origin" --cache "\$cache" -o autocommit_time=3600000 >/dev/null
 write_pattern "\$origin" 0 64M old
 _pattern_fio /dev/mapper/wc 0 8M committed 4k --do_verify=0 --end_fsync=1
