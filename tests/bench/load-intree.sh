@@ -26,12 +26,16 @@ trap 'rm -f "$script"; _guest_kill_all' EXIT
 cat >"$script" <<'END'
 # centiseconds of uptime
 now_cs() { cut -d' ' -f1 /proc/uptime | tr -d .; }
-# 1.2 GiB ramdisks: the origin, and the s-mode cache
+# 1.2 GiB ramdisks: the origin, and the s-mode cache (the pmem: 1152 MiB, a
+# multiple of the 16 MiB namespace alignment)
 modprobe brd rd_nr=2 rd_size=1258291
 origin=/dev/ram0
 osz=$(sectors $origin)
 table() { echo "0 $osz $1 $2 $origin $3 512 4 high_watermark 100 low_watermark 99"; }
 used() { dmsetup status "$1" | awk '{ print $5 - $6 }'; }
+# the module's own open and load times (DMDEBUG), per round in the log
+echo 'module dm_wcx +p' >/sys/kernel/debug/dynamic_debug/control ||
+	log "no dynamic debug: the module's own times are not logged"
 printf '%-4s %8s %12s %12s %7s  %s\n' mode blocks "in-tree s" "project s" ratio \
 	"in-tree/project per round" >/host/load.txt
 for mode in p s; do
@@ -56,6 +60,7 @@ for mode in p s; do
 			t1=$(now_cs)
 			dmsetup mknodes b
 			expect_eq "$(used b)" "$want" "$t: dirty blocks after the load"
+			[ $t = wcx ] && log "$(dmesg | grep -E ': (open|load): [0-9]+ ms' | tail -n 2 | sed 's/.*: open:/open/; s/.*: load:/load/' | tr '\n' ' ')"
 			dm_remove b
 			cs=$((t1 - t0))
 			if [ $t = writecache ]; then a=$cs; times_a="$times_a $cs"; else b=$cs; times_b="$times_b $cs"; fi
@@ -72,7 +77,7 @@ for mode in p s; do
 done
 cat /host/load.txt
 END
-guest_boot "$kver" "$workdir" "$script" --pmem 1100 --pmem-volatile --modules "$module" --intree \
+guest_boot "$kver" "$workdir" "$script" --pmem 1152 --pmem-volatile --modules "$module" --intree \
 	--mem 4096 --timeout 3600 --env "ROUNDS=$rounds"
 echo "load + resume of a full cache, median seconds of $rounds rounds, kernel $kver"
 echo "(ratio: in-tree time / project time, above 1 = the project is faster):"

@@ -4,8 +4,8 @@
 # read correctly by the other, which adds to it; the first one reads all
 # of it again, and the project's target drains it to the origin.  Also
 # with 512-byte blocks and an odd start_sector (s), and a start_sector (p).
-# The steps of a variant share one boot (see below): the format is what is
-# tested, and the devices keep it across the swap of the two targets.
+# All the steps share one boot (see below): the format is what is tested,
+# and the devices keep it across the swap of the two targets.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 guest_case_env 30-compat
@@ -56,16 +56,20 @@ variants=(
 	"s|512 start_sector 7|150"
 	"p|4096 start_sector 8|200"
 )
-# Each variant is one boot: the in-tree target and the project's module are
+# All variants in one boot: the in-tree target and the project's module are
 # swapped between the steps (both are dm_writecache to the kernel), and
 # every step creates its own table on the devices the last one removed.
-for v in "${variants[@]}"; do
-	IFS='|' read -r mode args off <<<"$v"
-	name=$mode-$(echo "$args" | tr ' ' '-')
-	a=a$off:$((off + 8)) b=b$off:$((off + 16)) c=c$off:$((off + 24))
-	guest_case "$name"
-	guest_check guest_boot "$WC_KVER" "$WC_WORKDIR/$name" - "${DEVS[@]}" --intree-swap \
-		< <(
+# The variants share the devices: each first step zeroes the cache's
+# first MiB (a blank cache, formatted anew), and each variant has its own
+# patterns at its own offsets on the origin.
+guest_case compat
+guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - "${DEVS[@]}" --intree-swap \
+	< <(
+		for v in "${variants[@]}"; do
+			IFS='|' read -r mode args off <<<"$v"
+			name=$mode-$(echo "$args" | tr ' ' '-')
+			a=a$off:$((off + 8)) b=b$off:$((off + 16)) c=c$off:$((off + 24))
+			echo "log '=== $name'"
 			echo 'use_intree; log "step: intree-writes"'
 			script $mode "$args" first $a
 			echo 'use_project; log "step: project-reads-and-writes"'
@@ -74,6 +78,6 @@ for v in "${variants[@]}"; do
 			script $mode "$args" write $a $b $c
 			echo 'use_project; log "step: project-reads-and-drains"'
 			script $mode "$args" drain $a $b $c
-		)
-done
+		done
+	)
 guest_finish

@@ -7,8 +7,7 @@
 #   ssd-origin-errors   writeback to a failing origin latches the error
 #                       state ("flush" fails), the cache keeps the data; on a
 #                       healthy origin a new table drains it
-#   pmem-origin-errors  the same in persistent-memory mode (in the boot of
-#                       ssd-origin-errors)
+#   pmem-origin-errors  the same in persistent-memory mode
 #   ssd-unreadable-metadata  a cache whose superblock reads but whose
 #                       entries do not is refused (in-tree loads it with
 #                       every block free, serving the origin's stale data):
@@ -31,10 +30,13 @@ dm_create oflaky "$(up $origin)"
 END
 )
 
-guest_case ssd-cache-errors
-guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - --disk cache:64 --disk origin:256 <<EOF
+# The cases run one after the other in one boot, each on what the last
+# left (a boot costs 20-30 s under TCG).
+guest_case faults
+guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - --disk cache:64 --disk origin:256 --pmem 64 <<EOF
 $common
 cache=\$(disk cache)
+log "=== ssd-cache-errors"
 dm_create cflaky "\$(up \$cache)"
 table=\$(wc_table s /dev/mapper/oflaky /dev/mapper/cflaky 4096)
 write_pattern /dev/mapper/oflaky 8M 1M o
@@ -59,12 +61,9 @@ expect_eq "\$(wc_status_field wc 1)" 0 "error state after a reload"
 verify_pattern /dev/mapper/wc 1M 4M a
 expect_fail verify_pattern "\$origin" 1M 4M a
 dm_remove wc
-EOF
+dm_remove cflaky
 
-guest_case ssd-origin-errors
-guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - --disk cache:64 --disk origin:256 --pmem 64 <<EOF
-$common
-cache=\$(disk cache)
+log "=== ssd-origin-errors"
 table=\$(wc_table s /dev/mapper/oflaky \$cache 4096)
 dm_create wc "\$table"
 verify_pattern /dev/mapper/wc 1M 4M a
@@ -98,12 +97,8 @@ verify_pattern /dev/mapper/wc 1M 4M p
 dm_message wc flush
 dm_remove wc
 verify_pattern "\$origin" 1M 4M p
-EOF
 
-guest_case ssd-unreadable-metadata
-guest_check guest_boot "$WC_KVER" "$WC_WORKDIR" - --disk cache:64 --disk origin:256 <<EOF
-$common
-cache=\$(disk cache)
+log "=== ssd-unreadable-metadata"
 n=\$(sectors \$cache)
 good="0 \$n linear \$cache 0"
 # the first block reads (the constructor's superblock), the rest does not
