@@ -144,16 +144,25 @@ void Cache::load_build()
 		return packed ? w >> id_bits
 			      : (entry(BlockId(u32(w))).sector() - lo) >> block_to_sector;
 	};
-	u64 k = 0;
+	u64 k = 0, last_key = 0;
+	bool sorted = true;
 
 	for (u64 p = 0; p < n_blocks_; p++) {
 		const Entry &e = entry(BlockId(u32(p)));
 
-		if (e.state() == Entry::State::kCached)
-			a.set(k++, packed ? (((e.sector() - lo) >> block_to_sector) << id_bits) | p
-					  : p);
+		if (e.state() != Entry::State::kCached)
+			continue;
+		const u64 w = packed ? (((e.sector() - lo) >> block_to_sector) << id_bits) | p : p;
+		const u64 this_key = key(w);
+
+		a.set(k++, w);
+		sorted = sorted && this_key >= last_key;
+		last_key = this_key;
 	}
-	radix_sort(a, b, n, key_bits, key, radix_counts_);
+	// Entries already in key order by position (a sequential fill, say)
+	// are what the stable sort would return: it is skipped.
+	if (!sorted)
+		radix_sort(a, b, n, key_bits, key, radix_counts_);
 
 	// 2. Each sector's entries in position order, as inserts would meet
 	// them; the winners go to the front of a.
