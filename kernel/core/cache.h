@@ -320,7 +320,7 @@ private:
 	BlockId wb_sweep_cursor_ = BlockId::nil();
 
 	Program prog_;		// the running program
-	u32 radix_counts_[kRadixBuckets];	// load_build's sort
+	u32 radix_counts_[kRadixPasses][kRadixBuckets];	// load_build's sort
 };
 
 // On the map path, and so inline: the lookup, the age stamps, the

@@ -39,7 +39,7 @@ struct ByIndex {
 TEST(RadixSort, IsAStableSortByTheKey)
 {
 	std::mt19937_64 rng(7);
-	u32 counts[kRadixBuckets];
+	u32 counts[kRadixPasses][kRadixBuckets];
 
 	for (u32 key_bits : {0u, 1u, 7u, 8u, 9u, 20u, 33u, 56u}) {
 		for (u64 n : {0ULL, 1ULL, 2ULL, 255ULL, 4097ULL}) {
