@@ -8,7 +8,9 @@
 // first only decodes each entry (load_entry), and then builds everything
 // at once (load_build):
 //  1. the committed entries, as (origin block, position) words, are
-//     radix-sorted, stably, so entries of one sector keep position order;
+//     radix-sorted, stably, so entries of one sector keep position order
+//     (not at all when they are in that order already, as a sequential
+//     fill leaves them; all digits counted in one sweep otherwise);
 //  2. each sector's entries are resolved in that order exactly as an
 //     insert in position order would: the highest seq wins, a tie is an
 //     error and the later one wins, the losers are freed;
