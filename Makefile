@@ -86,6 +86,7 @@ deb-check: deb
 
 unit: userspace
 	cd $(BUILD)/userspace && ctest --output-on-failure -j2
+	@grep -h '^crash sweep\|^fault sweep' $(BUILD)/userspace/Testing/Temporary/LastTest.log | sort
 	cd $(BUILD)/userspace-asan && ctest --output-on-failure -j2
 
 # The tests must catch each ordering bug of tests/mutants.list.
@@ -131,9 +132,10 @@ GUEST_SUITES = $(KVER_61) $(BUILD)/dm-$(WC_NAME)-$(KVER_61).ko \
 guest-test: modules-both tools
 	$(TOP)/tests/run-guest-tests.sh $(GUEST_SUITES)
 
-# The long campaigns, which make check runs smaller: the guest suites with
-# WC_GUEST_LONG=1.
-stress: modules-both tools
+# The long campaigns, which make check runs smaller: the crash sweep at
+# full size (docs/RELIABILITY.md) and the guest suites with WC_GUEST_LONG=1.
+stress: modules-both tools userspace
+	$(TOP)/scripts/crash-sweep.sh $(BUILD)/userspace
 	WC_GUEST_LONG=1 $(TOP)/tests/run-guest-tests.sh $(GUEST_SUITES)
 
 # dkms add/build of a copy of the tree, for both kernels, in a private

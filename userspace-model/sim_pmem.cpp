@@ -25,7 +25,7 @@ namespace {
 } // namespace
 
 SimPmem::SimPmem(uint64_t bytes, const std::string &path)
-	: size_(bytes), durable_(bytes), is_pending_(bytes / 8 + 1)
+	: size_(bytes), durable_(bytes)
 {
 	if (path.empty()) {
 		anonymous_.resize(bytes);
@@ -96,8 +96,9 @@ bool SimPmem::poisoned(const void *p, uint64_t len) const
 
 void SimPmem::tick()
 {
-	if (++ops == snapshot_at && on_snapshot)
-		on_snapshot();
+	ops++;
+	if (before_op)
+		before_op();
 }
 
 void SimPmem::store(void *dst, const void *src, uint64_t len)
@@ -115,10 +116,10 @@ void SimPmem::store(void *dst, const void *src, uint64_t len)
 	else
 		memcpy(dst, src, len);
 	for (uint64_t w = off / 8; w * 8 < off + len; w++) {
-		if (!is_pending_[w]) {
-			is_pending_[w] = true;
-			pending_.push_back(w);
-		}
+		uint64_t value;
+
+		memcpy(&value, &current_[w * 8], 8);
+		pending_.push_back({w, value});
 	}
 }
 
@@ -127,10 +128,8 @@ void SimPmem::fence()
 	tick();
 	if (drain_fn_)
 		reinterpret_cast<pmem2_drain_fn>(drain_fn_)();
-	for (uint64_t w : pending_) {
-		memcpy(&durable_[w * 8], &current_[w * 8], 8);
-		is_pending_[w] = false;
-	}
+	for (const Store &st : pending_)
+		memcpy(&durable_[st.word * 8], &current_[st.word * 8], 8);
 	pending_.clear();
 }
 
@@ -138,11 +137,18 @@ std::vector<uint8_t> SimPmem::power_loss_image(std::mt19937_64 &rng) const
 {
 	if (!tracked_)
 		abort();	// nothing is known of what is durable
+	return image_keeping([&](size_t) { return rng() & 1; });
+}
+
+std::vector<uint8_t> SimPmem::image_keeping(const std::function<bool(size_t)> &keep) const
+{
+	if (!tracked_)
+		abort();
 	std::vector<uint8_t> image = durable_;
 
-	for (uint64_t w : pending_)
-		if (rng() & 1)
-			memcpy(&image[w * 8], &current_[w * 8], 8);
+	for (size_t i = 0; i < pending_.size(); i++)
+		if (keep(i))
+			memcpy(&image[pending_[i].word * 8], &pending_[i].value, 8);
 	return image;
 }
 
@@ -153,7 +159,6 @@ void SimPmem::load_image(const std::vector<uint8_t> &image)
 		return;
 	durable_ = image;
 	pending_.clear();
-	std::fill(is_pending_.begin(), is_pending_.end(), false);
 }
 
 } // namespace wc::model

@@ -7,9 +7,11 @@
 //
 // Stores (wc_env_pmem_copy, memcpy_flushcache in the kernel) reach the
 // media only at the next fence (wc_env_pmem_fence); until then any subset
-// of them, 8-byte word by word, may survive a power loss.  snapshot_at
-// takes such a power-loss image at the k-th store or fence, without
-// stopping the run, so no exception has to cross the core's frames.
+// of them, 8-byte word by word, may survive a power loss, and a word
+// stored twice may survive with either value.  before_op runs at every
+// store and fence, where a crash test takes power-loss images
+// (image_keeping) without stopping the run, so no exception has to cross
+// the core's frames.
 #pragma once
 
 #include <cstdint>
@@ -49,12 +51,18 @@ public:
 	// A power-loss image now: durable words plus a random subset of the
 	// pending ones.
 	std::vector<uint8_t> power_loss_image(std::mt19937_64 &rng) const;
+	// The word stores since the last fence, numbered 0.. in issue order,
+	// each with the value it stored; and the image a power loss leaves
+	// when it keeps those keep(i) picks (of a word's kept stores the
+	// latest wins; none kept, the durable value stays).
+	size_t pending_units() const { return pending_.size(); }
+	std::vector<uint8_t> image_keeping(const std::function<bool(size_t)> &keep) const;
 	// Replaces the content, as after a reboot onto a saved image.
 	void load_image(const std::vector<uint8_t> &image);
 
 	uint64_t ops = 0;		// stores and fences seen
-	uint64_t snapshot_at = 0;	// 0: never
-	std::function<void()> on_snapshot;	// called at op snapshot_at
+	// Called before every store and fence.
+	std::function<void()> before_op;
 
 	// Hardware memory errors: a read of a poisoned range (the core's
 	// wc_env_pmem_read, the model's data copies) fails, as
@@ -79,9 +87,12 @@ private:
 	bool tracked_ = true;
 	void *memcpy_fn_ = nullptr;
 	void *drain_fn_ = nullptr;
+	struct Store {
+		uint64_t word;	// index
+		uint64_t value;
+	};
 	std::vector<uint8_t> durable_;
-	std::vector<uint64_t> pending_;		// word indices
-	std::vector<bool> is_pending_;
+	std::vector<Store> pending_;
 	std::vector<std::pair<uint64_t, uint64_t>> poison_;	// offset, length
 };
 

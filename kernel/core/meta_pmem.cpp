@@ -91,9 +91,9 @@ int Cache::format_pmem()
 
 	disk::Superblock s = {};
 	const disk::Entry blank = {disk::kFreeSector, disk::kFreeSeq};
-	const u32 magic = disk::kMagic;
 
-	s.version = disk::kVersion;
+	// Magic and version stay 0 until the last store, as in meta_ssd.cpp's
+	// format: a crash before it leaves a blank device, formatted again.
 	s.block_size = cfg.block_size;
 	s.n_blocks = n;
 	pmem_store(pmem_.superblock(), &s, sizeof(s));
@@ -103,11 +103,13 @@ int Cache::format_pmem()
 			wc_env_yield();
 	}
 	pmem_fence();
-	// The magic last: a crash before it leaves a blank device.
-	pmem_store(pmem_.superblock(), &magic, sizeof(magic));
+	// Magic and version last, in one aligned 8-byte store: the word
+	// persists whole or not at all (ondisk.h asserts the offsets).
+	s.magic = disk::kMagic;
+	s.version = disk::kVersion;
+	pmem_store(pmem_.superblock(), &s, 8);
 	pmem_fence();
 	sb_ = s;
-	sb_.magic = magic;
 	return 0;
 }
 

@@ -156,9 +156,17 @@ void Cache::step_format(wc_io_op *op, int result)
 {
 	switch (prog_.format) {
 	case FormatStep::kStart:
+		// Magic and version stay 0 until the last write: a crash
+		// before it leaves a blank superblock (superblock_blank), which
+		// the next constructor formats again.  In-tree writes the
+		// version first, so that its crashed format is refused
+		// ("Invalid magic in the superblock"); the finished format is
+		// the same.
 		sb_ = {};
-		sb_.version = disk::kVersion;
 		sb_.block_size = cfg.block_size;
+#ifdef WC_CORE_MUTANT_VERSION_BEFORE_MAGIC
+		sb_.version = disk::kVersion;	// mutant: in-tree's order
+#endif
 		sb_.n_blocks = n_blocks_;
 		seq_count_ = 0;
 		prog_.format = FormatStep::kWriteBlank;
@@ -188,9 +196,9 @@ void Cache::step_format(wc_io_op *op, int result)
 	case FormatStep::kBlankFlushed:
 		if (result)
 			return finish(op, result);
-		// Only now is the superblock valid: a crash before this point
-		// leaves a device that is formatted again.
+		// Only now is the superblock valid: one sector, written whole.
 		sb_.magic = disk::kMagic;
+		sb_.version = disk::kVersion;
 		encode_chunk(0, static_cast<u8 *>(op->buf), true);
 		meta_write(op, WC_IO_META_WRITE, 0, 1);
 		prog_.format = FormatStep::kMagicIssued;

@@ -20,7 +20,8 @@
 #                       verify), with the error flag clear.
 #
 # s mode only: p mode writes its cache with stores, which no log sees (the
-# userspace PMEM model covers those, tests/unit/pmem_test.cpp).
+# userspace PMEM model covers those: the pmem_* configurations of
+# tests/unit/crash_test.cpp).
 # scripts/mutants.sh --guest shows this case failing on a module
 # built without the commit's cache flush.  WC_LW_SEED, WC_LW_RUN (seconds)
 # and WC_LW_POINTS (replay points) reproduce or widen a run.
