@@ -135,15 +135,13 @@ void SimPmem::fence()
 
 std::vector<uint8_t> SimPmem::power_loss_image(std::mt19937_64 &rng) const
 {
-	if (!tracked_)
-		abort();	// nothing is known of what is durable
 	return image_keeping([&](size_t) { return rng() & 1; });
 }
 
 std::vector<uint8_t> SimPmem::image_keeping(const std::function<bool(size_t)> &keep) const
 {
 	if (!tracked_)
-		abort();
+		abort();	// nothing is known of what is durable
 	std::vector<uint8_t> image = durable_;
 
 	for (size_t i = 0; i < pending_.size(); i++)

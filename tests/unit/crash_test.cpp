@@ -220,15 +220,6 @@ int64_t identify(const Config &cfg, uint64_t block, uint32_t s, const uint8_t *d
 	return diff ? -1 : int64_t(version);
 }
 
-std::string describe(const std::set<uint64_t> &versions)
-{
-	std::string s;
-
-	for (uint64_t v : versions)
-		s += (s.empty() ? "{" : ", ") + std::to_string(v);
-	return s + "}";
-}
-
 class Sweep {
 public:
 	explicit Sweep(const Config &c) : cfg(c), bud(budget()), run(c) {}
@@ -437,7 +428,7 @@ private:
 				if (!allowed.count(uint64_t(v)))
 					return "block " + std::to_string(b) + " sector " +
 					       std::to_string(s) + " reads version " +
-					       std::to_string(v) + ", allowed " + describe(allowed) +
+					       std::to_string(v) + ", allowed " + describe_versions(allowed) +
 					       (ref.unsettled.count(b) ? " (discarded)" : "");
 			}
 			blocks->push_back(std::move(out));

@@ -191,11 +191,8 @@ struct Run {
 		for (uint64_t v : ref.ever(b))
 			if (out == content(b, v))
 				got = int64_t(v);
-		std::string allowed;
-		for (uint64_t v : ok)
-			allowed += " " + std::to_string(v);
 		ADD_FAILURE() << "block " << b << " reads version " << got << " (-1: none written"
-			      << " to it), allowed:" << allowed << ", at step " << i
+			      << " to it), allowed " << describe_versions(ok) << ", at step " << i
 			      << (failed.count(b) ? " (a write to it failed)" : "") << "; "
 			      << target->status();
 	}
@@ -280,32 +277,36 @@ void sweep(bool pmem, uint64_t seed, Outcomes *out)
 
 // Three workloads per mode; the counts are printed and held to floors, so
 // that a change cannot shrink the sweep silently.
-TEST(FaultSweep, SsdEveryFaultAtEveryPhase)
+static Outcomes sweep_workloads(bool pmem, std::initializer_list<uint64_t> seeds)
 {
 	Outcomes o;
 
-	for (uint64_t seed : {3, 5, 7}) {
-		sweep(false, seed, &o);
-		if (HasFailure())
-			return;
+	for (uint64_t seed : seeds) {
+		sweep(pmem, seed, &o);
+		if (::testing::Test::HasFailure())
+			break;
 	}
-	printf("fault sweep ssd: %u cases, %u with a fault reached, %u latched\n", o.cases,
-	       o.fired, o.latched);
+	printf("fault sweep %s: %u cases, %u with a fault reached, %u latched\n",
+	       pmem ? "pmem" : "ssd", o.cases, o.fired, o.latched);
+	return o;
+}
+
+TEST(FaultSweep, SsdEveryFaultAtEveryPhase)
+{
+	Outcomes o = sweep_workloads(false, {3, 5, 7});
+
+	if (HasFailure())
+		return;
 	EXPECT_GE(o.cases, 1650u);
 	EXPECT_GE(o.latched, 1450u);
 }
 
 TEST(FaultSweep, PmemOriginFaultsAtEveryPhase)
 {
-	Outcomes o;
+	Outcomes o = sweep_workloads(true, {4, 6, 8});
 
-	for (uint64_t seed : {4, 6, 8}) {
-		sweep(true, seed, &o);
-		if (HasFailure())
-			return;
-	}
-	printf("fault sweep pmem: %u cases, %u with a fault reached, %u latched\n", o.cases,
-	       o.fired, o.latched);
+	if (HasFailure())
+		return;
 	EXPECT_GE(o.cases, 330u);
 	EXPECT_GE(o.latched, 230u);
 }

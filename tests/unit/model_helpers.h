@@ -45,6 +45,16 @@ inline std::vector<uint64_t> status_fields(const std::string &s)
 	return f;
 }
 
+// "{0, 3, 7}": a set of versions, for failure messages.
+inline std::string describe_versions(const std::set<uint64_t> &versions)
+{
+	std::string s;
+
+	for (uint64_t v : versions)
+		s += (s.empty() ? "{" : ", ") + std::to_string(v);
+	return s + "}";
+}
+
 // What each origin block may hold after a power loss, for the crash tests:
 // the version the last completed flush covered, and the versions written
 // since.  Version 0 is "never written" (zeros).  Writes and discards are
