@@ -18,6 +18,7 @@ void Cache::reset_containers()
 	writeback_size_ = 0;
 	uncommitted_blocks_ = 0;
 	wb_.init(entries_);
+	load_stats_ = {};
 }
 
 BlockId Cache::find_following(u64 sector) const

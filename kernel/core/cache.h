@@ -321,6 +321,15 @@ private:
 
 	Program prog_;		// the running program
 	u32 radix_counts_[kRadixPasses][kRadixBuckets];	// load_build's sort
+	// What load_entry saw of the committed entries, so that load_build
+	// needs no scan of its own to size the sort (reset_containers
+	// clears it; every load starts there).
+	struct LoadStats {
+		u64 cached = 0;
+		u64 lo = ~0ULL, hi = 0;	// origin sectors
+	} load_stats_;
+	// PMEM load: entries are read a page at a time, not one by one.
+	disk::Entry load_page_[4096 / sizeof(disk::Entry)];
 };
 
 // On the map path, and so inline: the lookup, the age stamps, the

@@ -18,11 +18,15 @@
 //  4. the LRU takes the winners in position order, the newest in front,
 //     as inserts in position order leave it;
 //  5. the free blocks are loaded in position order (the SSD free tree in
-//     O(n) too).
+//     O(n) too), in the same walk as 4.
+// load_entry counts the committed entries and their range as it decodes
+// them, so that the build reads the entries three times: for the sort's
+// words, for the index (through the words), and for the lists.
 // The sort needs two arrays of one word per committed entry.  They live
 // in the entries' own link words, which nothing uses before the
 // containers are built: the load allocates nothing.
 #include "cache.h"
+#include "debug.h"
 #include "radix_sort.h"
 #include "../include/wc_env.h"
 
@@ -104,6 +108,9 @@ void Cache::load_entry(BlockId i, u64 sector, u64 seq)
 		return;
 	}
 	e.set_state(Entry::State::kCached);
+	load_stats_.cached++;
+	load_stats_.lo = min(load_stats_.lo, sector);
+	load_stats_.hi = max(load_stats_.hi, sector);
 }
 
 // An entry the load does not keep: one written after the last commit, or
@@ -119,17 +126,7 @@ void Cache::load_drop(BlockId i)
 void Cache::load_build()
 {
 	const u32 block_to_sector = cfg.block_shift - kSectorShift;
-	u64 n = 0, lo = ~0ULL, hi = 0;
-
-	for (u64 p = 0; p < n_blocks_; p++) {
-		const Entry &e = entry(BlockId(u32(p)));
-
-		if (e.state() == Entry::State::kCached) {
-			n++;
-			lo = min(lo, e.sector());
-			hi = max(hi, e.sector());
-		}
-	}
+	const u64 n = load_stats_.cached, lo = load_stats_.lo, hi = load_stats_.hi;
 
 	// 1. (origin block - lowest, position) packed in one word when both
 	// fit in 64 bits, as they do unless the origin is huge and the
@@ -161,6 +158,7 @@ void Cache::load_build()
 		sorted = sorted && this_key >= last_key;
 		last_key = this_key;
 	}
+	WC_DEBUG_CHECK(k == n, "load_build: load_entry's count of committed entries is wrong");
 	// Entries already in key order by position (a sequential fill, say)
 	// are what the stable sort would return: it is skipped.
 	if (!sorted)
@@ -202,26 +200,32 @@ void Cache::load_build()
 	k = 0;
 	index_.build(winners, [&] { return BlockId(u32(a.get(k++))); });
 
-	// 4. The LRU, over the list links (a is no longer needed).
+	// 4 and 5 in one walk over the positions: the LRU over the list
+	// links (a is no longer needed) takes the cached blocks, the free
+	// list the free ones, both in position order (the free tree's build
+	// asks for its blocks in that order).
 	const u16 age = age_stamp(prog_.arg1);
-
-	for (u64 p = 0; p < n_blocks_; p++) {
-		BlockId i = BlockId(u32(p));
-
-		if (entry(i).state() == Entry::State::kCached) {
-			lru_.push_front(i);
-			entry(i).set_age(age);
-		}
-	}
-
-	// 5. The free blocks.
 	u64 p = 0;
+	auto take_cached = [&](BlockId i) {
+		lru_.push_front(i);
+		entry(i).set_age(age);
+	};
 
 	free_.load_sorted(n_blocks_ - winners, [&] {
-		while (entry(BlockId(u32(p))).state() != Entry::State::kFree)
-			p++;
+		for (;; p++) {
+			BlockId i = BlockId(u32(p));
+			Entry::State st = entry(i).state();
+
+			if (st == Entry::State::kFree)
+				break;
+			if (st == Entry::State::kCached)
+				take_cached(i);
+		}
 		return BlockId(u32(p++));
 	});
+	for (; p < n_blocks_; p++)
+		if (entry(BlockId(u32(p))).state() == Entry::State::kCached)
+			take_cached(BlockId(u32(p)));
 }
 
 } // namespace wc

@@ -137,12 +137,25 @@ int Cache::load_pmem()
 	}
 	seq_count_ = s.seq_count;
 	sb_.seq_count = seq_count_;
+	// A page of entries per read (one copy_mc call, not 256); a page
+	// that cannot be read is read again entry by entry, so that every
+	// unreadable entry is named in the log and the others are loaded,
+	// leaving a consistent state.
+	constexpr u64 kPerPage = sizeof(load_page_) / sizeof(load_page_[0]);
+	bool page_read = false;
+
 	for (u64 i = 0; i < n_blocks_; i++) {
 		disk::Entry de = {disk::kFreeSector, disk::kFreeSeq};
 
-		// Every unreadable entry is named in the log; the others are
-		// loaded, so that the state left behind is consistent.
-		if (sb_readable) {
+		if (sb_readable && i % kPerPage == 0) {
+			u64 count = min(kPerPage, n_blocks_ - i);
+
+			page_read = !wc_env_pmem_read(load_page_, pmem_.entry(BlockId(u32(i))),
+						      count * sizeof(disk::Entry));
+		}
+		if (sb_readable && page_read) {
+			de = load_page_[i % kPerPage];
+		} else if (sb_readable) {
 			r = wc_env_pmem_read(&de, pmem_.entry(BlockId(u32(i))), sizeof(de));
 			if (r) {
 				text::Message<96> m;
