@@ -36,16 +36,19 @@
 # checked), and the host fails the boot's case.
 #
 # Each boot runs s mode and p mode side by side, each on its own devices
-# with its own seed (a boot costs 20-30 s under TCG):
-#   crash-default      boot 1: default watermarks; killed
-#   crash-lowwm        boot 2: verify boot 1's run; the same devices with
-#                      high_watermark 10 low_watermark 5 (and in s mode
-#                      pause_writeback 0, which p mode refuses): a 32 MiB
-#                      cache (64 MiB pmem), a 96 MiB working set, writeback
-#                      runs all the time; killed
-#   verify-drain       boot 3: verify boot 2's run; "flush" writes everything
-#                      back; the origin alone then holds exactly what the
-#                      target returned
+# with its own seed (a boot costs 20-30 s under TCG), on the same devices
+# from the first cut to the last:
+#   cut-1              boot 1: default watermarks; killed
+#   cut-K, cut-K-lowwm boot K: verify cut K-1's run, then run again on the
+#                      same devices and kill; even cuts use high_watermark
+#                      10 low_watermark 5 (and in s mode pause_writeback 0,
+#                      which p mode refuses): a 32 MiB cache (64 MiB pmem),
+#                      a 96 MiB working set, writeback runs all the time
+#   verify-drain       the last boot: verify the last cut's run; "flush"
+#                      writes everything back; the origin alone then holds
+#                      exactly what the target returned
+# make check cuts power 5 times per mode (WC_CRASH_CUTS), make stress
+# (WC_GUEST_LONG=1) 50 times.
 # Status field 1 (error) must be 0 whenever a table is loaded. The seed and
 # the kill times are random; they are printed, and WC_CRASH_SEED /
 # WC_CRASH_KILL (seconds) reproduce a run.
@@ -64,7 +67,8 @@ HOT=2048        # half of the writes go to the first 8 MiB
 SEED=${WC_CRASH_SEED:-$(((RANDOM << 15 | RANDOM) + 1))}
 # seconds of workload before the power cut (the clock starts with it)
 kill_time() { echo "${WC_CRASH_KILL:-$((6 + RANDOM % 8))}"; }
-echo "seed $SEED (WC_CRASH_SEED=$SEED to repeat)"
+if [[ ${WC_GUEST_LONG:-0} = 1 ]]; then CUTS=${WC_CRASH_CUTS:-50}; else CUTS=${WC_CRASH_CUTS:-5}; fi
+echo "seed $SEED (WC_CRASH_SEED=$SEED to repeat), $CUTS power cuts per mode"
 
 # Guest side, sourced first by every boot: the devices and helpers.  Each
 # mode M has its table wcM on the disks Morigin and Mrec, and the cache
@@ -144,48 +148,68 @@ gb=(--disk sorigin:128 --disk srec:64 --disk cache:32
 	--file "$WCIO" --env "NBLOCKS=$NBLOCKS" --env "HOT=$HOT"
 	--env "LOW=high_watermark 10 low_watermark 5" --timeout 300)
 
-k=$(kill_time)
-guest_case crash-default
-echo "run seeds s $SEED, p $((SEED + 2)); kill after ${k}s"
-guest_check guest_boot "$WC_KVER" "$dir" - "${gb[@]}" --kill-after "$k" --kill-from-mark \
-	--env "SEED_S=$SEED" --env "SEED_P=$((SEED + 2))" <<EOF
+# Cut k (1..CUTS): boot k verifies cut k-1's run (its records at
+# REC_MIB (k-1)%2*16, what the blocks held before it in map(k-2), written
+# by boot k-1) into map(k-1), then runs cut k's workload (records at
+# k%2*16) until the power cut.  The seeds differ from run to run, so a
+# record area holds the run before last's records only under a header
+# that names another seed: verify stops at the first record of the wrong
+# seed.  Even cuts use the low watermarks: writeback races the writes.
+rec_mib() { echo $(($1 % 2 * 16)); }
+tables() {
+	if [[ $(($1 % 2)) = 0 ]]; then
+		# shellcheck disable=SC2016  # the guest expands these
+		printf 'create s "$(low_of s)"\ncreate p "$(low_of p)"\n'
+	else
+		printf 'create s ""\ncreate p ""\n'
+	fi
+}
+prev_share="" prev_files=()
+for ((cut = 1; cut <= CUTS; cut++)); do
+	k=$(kill_time)
+	seed_s=$((SEED + 2 * (cut - 1))) seed_p=$((SEED + 2 * (cut - 1) + 1))
+	if [[ $((cut % 2)) = 0 ]]; then guest_case "cut-$cut-lowwm"; else guest_case "cut-$cut"; fi
+	echo "run seeds s $seed_s, p $seed_p; kill after ${k}s"
+	if ((cut == 1)); then
+		verify="" map_in=zero
+	else
+		verify="verify_both $(rec_mib $((cut - 1))) $([[ $cut = 2 ]] && echo zero || echo map$((cut - 2))) map$((cut - 1))"
+		map_in=map$((cut - 1))
+	fi
+	guest_check guest_boot "$WC_KVER" "$dir" - "${gb[@]}" "${prev_files[@]}" \
+		--kill-after "$k" --kill-from-mark --env "SEED_S=$seed_s" --env "SEED_P=$seed_p" <<EOF
 $PROLOGUE
-create s ""
-create p ""
+$(tables "$cut")
+$verify
 status_logger
-run_both 0 zero
+run_both $(rec_mib "$cut") $map_in
 EOF
-read_checks
+	read_checks
+	[[ ${GUEST_ANY_FAILED:-0} = 0 ]] || break
+	prev_share=$GUEST_SHARE
+	prev_files=()
+	((cut == 1)) || prev_files=(--file "$prev_share/map$((cut - 1))-s" --file "$prev_share/map$((cut - 1))-p")
+done
 
-k=$(kill_time)
-guest_case crash-lowwm
-echo "run seeds s $((SEED + 1)), p $((SEED + 3)); kill after ${k}s"
-guest_check guest_boot "$WC_KVER" "$dir" - "${gb[@]}" --kill-after "$k" --kill-from-mark \
-	--env "SEED_S=$((SEED + 1))" --env "SEED_P=$((SEED + 3))" <<EOF
+# The last boot verifies the last cut's run and drains the cache: the
+# origin alone then holds exactly what the target returned.
+last=$((cut - 1))
+if [[ ${GUEST_ANY_FAILED:-0} = 0 ]]; then
+	guest_case verify-drain
+	guest_check guest_boot "$WC_KVER" "$dir" - "${gb[@]}" "${prev_files[@]}" <<EOF
 $PROLOGUE
-create s "\$(low_of s)"
-create p "\$(low_of p)"
-verify_both 0 zero map1
-status_logger
-run_both 16 map1
-EOF
-read_checks
-share2=$GUEST_SHARE
-
-guest_case verify-drain
-guest_check guest_boot "$WC_KVER" "$dir" - "${gb[@]}" --file "$share2/map1-s" --file "$share2/map1-p" <<EOF
-$PROLOGUE
-create s "\$(low_of s)"
-create p "\$(low_of p)"
-verify_both 16 map1 map2
+$(tables $((last + 1)))
+verify_both $(rec_mib "$last") $([[ $last = 1 ]] && echo zero || echo map$((last - 1))) final
 for m in s p; do
 	dm_message wc\$m flush
 	log "status of wc\$m after flush: \$(dmsetup status wc\$m)"
 	expect_eq "\$(wc_status_field wc\$m 1)" 0 "error state of wc\$m after flush"
 	expect_eq "\$(wc_status_field wc\$m 3)" "\$(wc_status_field wc\$m 2)" "all blocks of wc\$m free after flush"
 	dm_remove wc\$m
-	/host/wcio exact "\$(origin_of \$m)" "\$NBLOCKS" /host/map2-\$m
+	/host/wcio exact "\$(origin_of \$m)" "\$NBLOCKS" /host/final-\$m
 done
 EOF
-read_checks
+	read_checks
+	echo "$last power cuts per mode verified"
+fi
 guest_finish

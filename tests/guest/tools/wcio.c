@@ -5,6 +5,8 @@
 //   wcio run DEV REC REC_MIB SEED NBLOCKS HOT MAP_IN
 //   wcio verify DEV REC REC_MIB MAP_IN MAP_OUT
 //   wcio exact DEV NBLOCKS MAP
+//   wcio fill DEV START COUNT ID
+//   wcio readcheck DEV START COUNT ID [ID2]
 //
 // run: an endless sequence of operations on the first NBLOCKS 4 KiB blocks
 // of DEV, generated from SEED: plain O_DIRECT writes (W), FUA writes (U:
@@ -26,6 +28,13 @@
 // crash). Writes MAP_OUT: what each block holds.
 //
 // exact: every block of DEV holds what MAP says.
+//
+// fill: blocks START..START+COUNT-1 of DEV get write ID's data (ID > 0).
+// readcheck: each of those blocks, read alone, holds write ID (or ID2), or
+// its read fails with EIO; anything else (zeros, another block's or
+// another write's data, garbage) fails.  The last line counts both, for
+// the caller to require errors, or none: "readcheck: COUNT blocks, N ok,
+// E eio, W wrong".
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -731,6 +740,74 @@ static int cmd_exact(char **argv)
 	return failed ? 1 : 0;
 }
 
+static int cmd_fill(char **argv)
+{
+	u64 start = strtoull(argv[1], NULL, 0), count = strtoull(argv[2], NULL, 0);
+	u64 id = strtoull(argv[3], NULL, 0), chunk = 64;
+	u64 *buf = abuf(chunk * BS);
+	int fd = open(argv[0], O_WRONLY | O_DIRECT);
+
+	if (fd < 0 || !id || id >= DISCARDED)
+		die("fill: cannot open %s, or a bad id", argv[0]);
+	for (u64 b = 0; b < count; b += chunk) {
+		u64 n = count - b < chunk ? count - b : chunk;
+
+		for (u64 i = 0; i < n; i++)
+			fill_block(buf + i * WORDS, id, start + b + i);
+		pwrite_all(fd, buf, n * BS, (off_t)(start + b) * BS, "fill");
+	}
+	if (fsync(fd))
+		die("fill: fsync of %s: %s", argv[0], strerror(errno));
+	close(fd);
+	printf("wcio fill: %s: blocks %llu+%llu hold write %llu\n", argv[0],
+	       (unsigned long long)start, (unsigned long long)count, (unsigned long long)id);
+	return 0;
+}
+
+static int cmd_readcheck(int argc, char **argv)
+{
+	u64 start = strtoull(argv[1], NULL, 0), count = strtoull(argv[2], NULL, 0);
+	u64 id1 = strtoull(argv[3], NULL, 0), id2 = argc > 4 ? strtoull(argv[4], NULL, 0) : id1;
+	u64 *buf = abuf(BS), ok = 0, eio = 0, wrong = 0;
+	int fd = open(argv[0], O_RDONLY | O_DIRECT);
+
+	if (fd < 0)
+		die("readcheck: cannot open %s: %s", argv[0], strerror(errno));
+	for (u64 b = start; b < start + count; b++) {
+		const char *why = "another write's data";
+		ssize_t r;
+		u64 got;
+
+		memset(buf, POISON, BS);
+		r = pread(fd, buf, BS, (off_t)b * BS);
+		if (r < 0 && errno == EIO) {
+			eio++;
+			continue;
+		}
+		if (r != BS)
+			die("readcheck: read of block %llu: %s", (unsigned long long)b,
+			    r < 0 ? strerror(errno) : "short read");
+		got = identify(buf, b, &why);
+		if (got == id1 || got == id2) {
+			ok++;
+			continue;
+		}
+		if (wrong++ < 10) {
+			char g[32];
+
+			describe(g, sizeof(g), got);
+			printf("WRONG block %llu: holds %s%s%s, expected write %llu%s\n",
+			       (unsigned long long)b, g, got == BAD_ID ? ": " : "", got == BAD_ID ? why : "",
+			       (unsigned long long)id1, id2 != id1 ? " or the other" : "");
+		}
+	}
+	close(fd);
+	printf("readcheck: %llu blocks, %llu ok, %llu eio, %llu wrong\n",
+	       (unsigned long long)count, (unsigned long long)ok, (unsigned long long)eio,
+	       (unsigned long long)wrong);
+	return wrong ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -740,8 +817,14 @@ int main(int argc, char **argv)
 		return cmd_verify(argv + 2);
 	if (argc == 5 && !strcmp(argv[1], "exact"))
 		return cmd_exact(argv + 2);
+	if (argc == 6 && !strcmp(argv[1], "fill"))
+		return cmd_fill(argv + 2);
+	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "readcheck"))
+		return cmd_readcheck(argc - 2, argv + 2);
 	fprintf(stderr, "usage: wcio run DEV REC REC_MIB SEED NBLOCKS HOT MAP_IN\n"
 			"       wcio verify DEV REC REC_MIB MAP_IN MAP_OUT\n"
-			"       wcio exact DEV NBLOCKS MAP\n");
+			"       wcio exact DEV NBLOCKS MAP\n"
+			"       wcio fill DEV START COUNT ID\n"
+			"       wcio readcheck DEV START COUNT ID [ID2]\n");
 	return 2;
 }
