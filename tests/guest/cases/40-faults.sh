@@ -186,7 +186,6 @@ table=\$(wc_table s /dev/mapper/oflaky /dev/mapper/cdev 4096)
 dm_create wc "\$table"
 # 8 MiB: cache blocks 0-2047 in allocation order, committed by the fsync
 /host/wcio fill /dev/mapper/wc 0 2048 11
-dm_message wc clear_stats 2>/dev/null || true
 # the cache device's 4-5 MiB (data blocks in the middle of those) fail
 swap_table cdev "0 8192 linear \$cache 0
 8192 2048 error

@@ -156,6 +156,10 @@ gb=(--disk sorigin:128 --disk srec:64 --disk cache:32
 # that names another seed: verify stops at the first record of the wrong
 # seed.  Even cuts use the low watermarks: writeback races the writes.
 rec_mib() { echo $(($1 % 2 * 16)); }
+# verify_of K OUT: the guest's verification of cut K's run, into map OUT
+verify_of() {
+	echo "verify_both $(rec_mib "$1") $([[ $1 = 1 ]] && echo zero || echo map$(($1 - 1))) $2"
+}
 tables() {
 	if [[ $(($1 % 2)) = 0 ]]; then
 		# shellcheck disable=SC2016  # the guest expands these
@@ -173,7 +177,7 @@ for ((cut = 1; cut <= CUTS; cut++)); do
 	if ((cut == 1)); then
 		verify="" map_in=zero
 	else
-		verify="verify_both $(rec_mib $((cut - 1))) $([[ $cut = 2 ]] && echo zero || echo map$((cut - 2))) map$((cut - 1))"
+		verify=$(verify_of $((cut - 1)) map$((cut - 1)))
 		map_in=map$((cut - 1))
 	fi
 	guest_check guest_boot "$WC_KVER" "$dir" - "${gb[@]}" "${prev_files[@]}" \
@@ -199,7 +203,7 @@ if [[ ${GUEST_ANY_FAILED:-0} = 0 ]]; then
 	guest_check guest_boot "$WC_KVER" "$dir" - "${gb[@]}" "${prev_files[@]}" <<EOF
 $PROLOGUE
 $(tables $((last + 1)))
-verify_both $(rec_mib "$last") $([[ $last = 1 ]] && echo zero || echo map$((last - 1))) final
+$(verify_of "$last" final)
 for m in s p; do
 	dm_message wc\$m flush
 	log "status of wc\$m after flush: \$(dmsetup status wc\$m)"
